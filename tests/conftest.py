@@ -1,0 +1,31 @@
+"""Shared pytest setup: notebook kernels get the course's determinism settings, and the run
+ends with a table of how long each notebook took (so slow notebooks are visible in CI)."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+from tinyllm.notebooks import notebook_environment
+
+# nbval starts each notebook's kernel after this module is imported (tests/ is collected
+# before notebooks/), and kernels inherit os.environ.
+for _key, _value in notebook_environment().items():
+    os.environ.setdefault(_key, _value)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Sum nbval's per-cell durations into one line per notebook."""
+    seconds: dict[str, float] = defaultdict(float)
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            nodeid = getattr(report, "nodeid", "")
+            if nodeid.split("::", 1)[0].endswith(".ipynb"):
+                seconds[nodeid.split("::", 1)[0]] += getattr(report, "duration", 0.0)
+    if not seconds:
+        return
+    terminalreporter.section("notebook runtimes (nbval, cell execution)")
+    width = max(len(p) for p in seconds)
+    for path, total in sorted(seconds.items()):
+        terminalreporter.write_line(f"{path:<{width}}  {total:7.1f} s")
+    terminalreporter.write_line(f"{'all notebooks':<{width}}  {sum(seconds.values()):7.1f} s")

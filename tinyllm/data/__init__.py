@@ -1,0 +1,4 @@
+"""From text to training batches: corpora, tokenisation with `datasets`, sliding windows.
+
+Taught in notebook 02 (data pipeline).
+"""

@@ -1,0 +1,72 @@
+"""Where the course's shipped data lives, and a checksum guard for each file.
+
+Shipped files sit in the repository's top-level ``data/`` folder (see ``data/README.md`` for
+their provenance). A file is verified against the sha256 recorded here before it is used, so
+a truncated download or an accidental edit gives a clear error instead of wrong numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+#: The course repository (the package is installed editable, so it sits inside it).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Environment variable that points tinyllm at a data folder elsewhere.
+DATA_ENV = "TINYLLM_DATA"
+
+#: Shipped files (relative to ``data/``) and their sha256. Add a line when shipping a file.
+SHIPPED_FILES: dict[str, str] = {
+    "gpt2.tiktoken": "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
+}
+
+
+class DataFileError(RuntimeError):
+    """A shipped data file is missing or does not match its recorded checksum."""
+
+
+def data_dir() -> Path:
+    """The folder that holds the shipped data.
+
+    ``$TINYLLM_DATA`` if set; else the repository's ``data/`` (the editable install the README
+    uses); else a ``data/`` next to, or one level above, the working directory (a notebook's
+    working directory is ``notebooks/``).
+    """
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    candidates = [REPO_ROOT / "data", Path.cwd() / "data", Path.cwd().parent / "data"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def data_file(name: str, *, verify: bool = True) -> Path:
+    """Path of a shipped data file, checked against its recorded sha256.
+
+    Raises:
+        DataFileError: the file is missing or corrupt; the message says how to restore it.
+    """
+    path = data_dir() / name
+    if not path.is_file():
+        raise DataFileError(
+            f"data file {path} is missing. Restore it with `git checkout -- data/{name}` in the "
+            f"course repository, or set ${DATA_ENV} to a folder that contains it."
+        )
+    if verify and name in SHIPPED_FILES:
+        actual = sha256_of(path)
+        if actual != SHIPPED_FILES[name]:
+            raise DataFileError(
+                f"data file {path} is corrupt: sha256 {actual[:12]}... does not match the "
+                f"recorded {SHIPPED_FILES[name][:12]}.... Restore it with "
+                f"`git checkout -- data/{name}` (see data/README.md for where it comes from)."
+            )
+    return path
