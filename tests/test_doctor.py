@@ -32,8 +32,8 @@ def test_exit_code_zero_and_table():
 
 
 def test_corrupt_tokenizer_file_is_a_named_fail_with_fix(tmp_path):
+    shutil.copytree(data_dir(), tmp_path, dirs_exist_ok=True)  # every other file intact
     damaged = tmp_path / "gpt2.tiktoken"
-    shutil.copy(data_dir() / "gpt2.tiktoken", damaged)
     damaged.write_bytes(damaged.read_bytes()[:-100])  # a truncated download
     result = run_doctor({DATA_ENV: str(tmp_path)})
     assert result.returncode == 1

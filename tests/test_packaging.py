@@ -49,7 +49,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_ci_installs_pinned_cpu_torch_before_the_project():
     ci = (REPO_ROOT / ".ci" / "run").read_text()
-    torch_at = ci.index("pip install --quiet torch==2.13.0")
+    torch_at = ci.index("pip install --quiet torch==2.13.0 ")
     assert torch_at < ci.index("pip install --quiet -e")
 
 

@@ -20,6 +20,8 @@ DATA_ENV = "TINYLLM_DATA"
 #: Shipped files (relative to ``data/``) and their sha256. Add a line when shipping a file.
 SHIPPED_FILES: dict[str, str] = {
     "gpt2.tiktoken": "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
+    "tinytales/sample_en.txt": "34ffd2f066c6c87182d749bdb1c4fa502a2280bcff7f44d06dd8895965d93af5",
+    "tinytales/sample_zh.txt": "d452e591c492706fe5ba821fb2eb6c4cff568726cef9f924c58382b365cf9889",
 }
 
 

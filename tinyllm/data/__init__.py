@@ -2,3 +2,5 @@
 
 Taught in notebook 02 (data pipeline).
 """
+
+from tinyllm.data.corpora import load_corpus as load_corpus  # explicit re-export
