@@ -1,4 +1,4 @@
-"""Command line: ``python -m tinyllm doctor | execute [NOTEBOOK ...]``."""
+"""Command line: ``python -m tinyllm doctor | execute [NOTEBOOK ...] | train [--recipe NAME] ...``."""
 
 from __future__ import annotations
 
@@ -18,11 +18,22 @@ def build_parser() -> argparse.ArgumentParser:
     execute.add_argument("notebooks", nargs="*", help="notebook files (default: all, in order)")
     execute.add_argument("--threads", type=int, default=NOTEBOOK_THREADS,
                          help=f"torch threads for the kernels (default {NOTEBOOK_THREADS})")
+    # train's options come from the config dataclasses; tinyllm.recipes parses them (see main).
+    commands.add_parser("train", add_help=False,
+                        help="train a model from a recipe (python -m tinyllm train --help)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "train":
+        # Imported only here, so that the other commands do not wait for torch to load.
+        from tinyllm.recipes import main as train
+
+        return train(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "doctor":
         from tinyllm.doctor import main as doctor
 

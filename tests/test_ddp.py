@@ -1,0 +1,75 @@
+"""DDP: two ``torchrun`` processes end with the same weights as one process accumulating two
+micro-batches per step (notebook 11's claim)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from tiny_run import tiny_config, tiny_data, tiny_model
+
+from tinyllm import distributed
+from tinyllm.checkpoint import load_checkpoint, unique_state_dict
+from tinyllm.paths import REPO_ROOT
+from tinyllm.train import train
+
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # like each torchrun process (tiny_run.py)
+    yield
+    torch.set_num_threads(threads)
+
+
+def torchrun(*args: str) -> list[str]:
+    """``torchrun`` of this environment (the script next to Python, or ``-m torch.distributed.run``)."""
+    script = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+    launcher = [script] if script else [sys.executable, "-m", "torch.distributed.run"]
+    return [*launcher, "--standalone", "--nproc_per_node=2", *args]
+
+
+def test_two_processes_equal_one_process_with_accumulation(tmp_path):
+    out = tmp_path / "ddp.safetensors"
+    result = subprocess.run(
+        torchrun(str(TESTS / "tiny_run.py"), "--steps", "3", "--batch-size", "4", "--out", str(out),
+                 "--checkpoint-dir", str(tmp_path / "run")),
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ddp = load_file(out)
+
+    # One process: batches of 4, two micro-batches per step = the two ranks' data, summed.
+    single = tiny_model()
+    train(single, tiny_data(), cfg=tiny_config(max_steps=3, batch_size=4, grad_accum_steps=2),
+          progress=False)
+    start = unique_state_dict(tiny_model())
+    for name, tensor in unique_state_dict(single).items():
+        torch.testing.assert_close(ddp[name], tensor, rtol=0, atol=1e-6, msg=name)
+    assert not torch.equal(ddp["embed_tokens.weight"], start["embed_tokens.weight"])
+
+    # Rank 0 wrote the checkpoint (once: no other file, no temporary left behind).
+    assert os.listdir(tmp_path / "run") == ["step_000003.safetensors"]
+    saved = tiny_model(seed=1)
+    load_checkpoint(tmp_path / "run" / "step_000003.safetensors", saved)
+    assert torch.equal(saved.embed_tokens.weight, ddp["embed_tokens.weight"])
+
+    # Not a coincidence of the data: one process with a single micro-batch per step differs.
+    alone = tiny_model()
+    train(alone, tiny_data(), cfg=tiny_config(max_steps=3, batch_size=4), progress=False)
+    assert (ddp["embed_tokens.weight"] - alone.embed_tokens.weight).abs().max() > 1e-4
+
+
+def test_a_plain_process_is_a_group_of_one(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert distributed.init() is False  # not started by torchrun: nothing to join
+    assert (distributed.rank(), distributed.world_size(), distributed.is_main()) == (0, 1, True)
+    value = torch.tensor([1.5, -2.0])
+    assert torch.equal(distributed.mean_across_processes(value), value)

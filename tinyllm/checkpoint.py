@@ -1,0 +1,264 @@
+"""Checkpoints: one safetensors file with the weights, the optimizer state and everything else
+needed to resume a run exactly, written atomically.
+
+Taught in notebook 07 (pretraining).
+
+One file holds:
+
+- tensors ``model.<name>``: the weights (a tied output head is stored once, as its embedding);
+- tensors ``optimizer.<index>.<name>``: AdamW's moments and step counts (only when an
+  optimizer is saved; a weights-only file is a third of the size, which is what we ship);
+- tensor ``rng.torch``: PyTorch's random-number state (dropout draws from it);
+- metadata (strings, JSON inside): the ``ModelConfig``, the step, the ``TrainConfig``, the
+  optimizer's hyper-parameters and the training history.
+
+Why safetensors and not ``torch.save``: ``torch.save`` writes a pickle, and unpickling a file
+can run any code its author put in it. A safetensors file is a JSON header and raw tensor bytes,
+so loading one only ever reads numbers (``safetensors.safe_open`` needs no torch code at all).
+
+Why atomic: a run killed while writing (Ctrl-C, out of disk, a preempted machine) must not
+leave a half-written file under the real name. We write to a temporary file in the same folder
+and ``os.replace`` it over the target, which the operating system does in one step: readers see
+the old file or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from tinyllm.config import ModelConfig
+from tinyllm.model import TinyLLM
+
+#: Written into every checkpoint's metadata; a file without it is not one of ours.
+FORMAT = "tinyllm-checkpoint-v1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: corrupt, truncated, or for a different model."""
+
+
+@dataclass
+class CheckpointInfo:
+    """What `load_checkpoint` found besides the tensors it loaded.
+
+    Attributes:
+        step: optimizer steps taken when the checkpoint was written.
+        model_config: the ``ModelConfig`` of the saved model.
+        train_config: the ``TrainConfig`` as a dict (``None`` for a weights-only file).
+        history: the training history as a dict (``None`` if none was saved).
+        has_optimizer: whether optimizer state is in the file.
+    """
+
+    step: int
+    model_config: ModelConfig
+    train_config: dict[str, Any] | None
+    history: dict[str, Any] | None
+    has_optimizer: bool
+
+
+def unique_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """``model.state_dict()`` with every tensor once (safetensors refuses to store one twice).
+
+    With tied embeddings, ``lm_head.weight`` and ``embed_tokens.weight`` are the same tensor;
+    only the first name is kept, and loading fills the other through the tie.
+    """
+    unique, seen = {}, set()
+    for name, tensor in model.state_dict().items():
+        if tensor.numel() and tensor.data_ptr() in seen:
+            continue
+        seen.add(tensor.data_ptr())
+        unique[name] = tensor
+    return unique
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: nn.Module,
+    *,
+    step: int = 0,
+    optimizer: torch.optim.Optimizer | None = None,
+    train_config: Any = None,
+    history: Any = None,
+) -> Path:
+    """Write ``model`` (and optionally the optimizer, config and history) to ``path``, atomically.
+
+    Args:
+        path: the ``.safetensors`` file to write; its folder is created if needed.
+        model: a ``TinyLLM`` (its ``.config`` is saved with it).
+        step: optimizer steps taken so far.
+        optimizer: also save its state, to resume training; leave out for a weights-only file.
+        train_config: a ``TrainConfig`` (any dataclass) to record with the run.
+        history: a ``History`` (anything with ``to_dict()``) to record with the run.
+
+    Returns:
+        The path written.
+
+    Taught in notebook 07 (pretraining).
+    """
+    path = Path(path)
+    tensors = {f"model.{name}": t.detach().contiguous() for name, t in unique_state_dict(model).items()}
+    metadata = {
+        "format": FORMAT,
+        "model_config": json.dumps(dataclasses.asdict(model.config)),
+        "step": str(step),
+    }
+    if optimizer is not None:
+        state = optimizer.state_dict()
+        for index, param_state in state["state"].items():
+            for name, value in param_state.items():
+                tensors[f"optimizer.{index}.{name}"] = value.detach().contiguous()
+        metadata["optimizer_groups"] = json.dumps(state["param_groups"])
+        # Saved with the optimizer, because only a run that will resume needs it.
+        tensors["rng.torch"] = torch.get_rng_state()
+    if train_config is not None:
+        metadata["train_config"] = json.dumps(dataclasses.asdict(train_config))
+    if history is not None:
+        metadata["history"] = json.dumps(history.to_dict())
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Same folder, so os.replace is a rename within one file system (atomic); the process id
+    # keeps two writers from sharing a temporary name.
+    temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        save_file(tensors, temporary, metadata=metadata)
+        with open(temporary, "rb+") as f:
+            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _read(path: Path, *, with_tensors: bool = True) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """Metadata and tensors of a checkpoint file, or a `CheckpointError` that says what is wrong."""
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        with safe_open(path, framework="pt") as f:
+            metadata = f.metadata() or {}
+            tensors = {name: f.get_tensor(name) for name in f.keys()} if with_tensors else {}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(
+            f"checkpoint {path} is truncated or corrupt and cannot be read ({error}); "
+            "write it again, or restore the file (git checkout / download it again)"
+        ) from None
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path} is a safetensors file but not a tinyllm checkpoint (its metadata has no "
+            f"format={FORMAT!r}); save checkpoints with tinyllm.checkpoint.save_checkpoint"
+        )
+    return metadata, tensors
+
+
+def load_config(path: str | os.PathLike) -> ModelConfig:
+    """The ``ModelConfig`` stored in a checkpoint (build the matching model with ``TinyLLM(...)``).
+
+    Taught in notebook 07 (pretraining).
+    """
+    metadata, _ = _read(Path(path), with_tensors=False)
+    return ModelConfig(**json.loads(metadata["model_config"]))
+
+
+def check_config(saved: ModelConfig, model_config: ModelConfig, path: str | os.PathLike = "checkpoint") -> None:
+    """Raise one `CheckpointError` naming every field in which two configs differ."""
+    saved_fields, model_fields = dataclasses.asdict(saved), dataclasses.asdict(model_config)
+    different = [name for name in model_fields if saved_fields.get(name) != model_fields[name]]
+    if different:
+        details = ", ".join(
+            f"{name}={saved_fields.get(name)!r} (the model has {model_fields[name]!r})" for name in different
+        )
+        raise CheckpointError(
+            f"checkpoint {path} was saved from a different model: {details}. Build the model "
+            f"from the checkpoint's own config: TinyLLM(load_config({str(path)!r})), or use load_model"
+        )
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    restore_rng: bool = True,
+) -> CheckpointInfo:
+    """Load a checkpoint into ``model`` (and ``optimizer``), in place.
+
+    Args:
+        path: a file written by `save_checkpoint`.
+        model: a ``TinyLLM`` with the same config as the saved one.
+        optimizer: an optimizer built the same way as the saved one (``make_optimizer``);
+            its state is restored, so training resumes exactly where it stopped.
+        restore_rng: when the file has optimizer state, also restore PyTorch's random state.
+
+    Raises:
+        CheckpointError: the file is missing, truncated or corrupt; it was saved from a model
+            with another config (the message names the fields); an optimizer is given but the
+            file has no optimizer state.
+
+    Taught in notebook 07 (pretraining).
+    """
+    path = Path(path)
+    metadata, tensors = _read(path)
+    saved_config = ModelConfig(**json.loads(metadata["model_config"]))
+    check_config(saved_config, model.config, path)
+
+    weights = {name[len("model."):]: t for name, t in tensors.items() if name.startswith("model.")}
+    expected = set(unique_state_dict(model))
+    if set(weights) != expected:
+        raise CheckpointError(
+            f"checkpoint {path} does not match the model's parameters: missing "
+            f"{sorted(expected - set(weights))}, unexpected {sorted(set(weights) - expected)}"
+        )
+    # strict=False only because tied weights are stored once; the check above covers the rest.
+    model.load_state_dict(weights, strict=False)
+
+    has_optimizer = "optimizer_groups" in metadata
+    if optimizer is not None:
+        if not has_optimizer:
+            raise CheckpointError(
+                f"checkpoint {path} holds weights only, no optimizer state, so training cannot "
+                "resume from it exactly; start a new run from these weights instead"
+            )
+        optimizer.load_state_dict(_optimizer_state(metadata, tensors))
+        if restore_rng:
+            torch.set_rng_state(tensors["rng.torch"])
+    return CheckpointInfo(
+        step=int(metadata["step"]),
+        model_config=saved_config,
+        train_config=json.loads(metadata["train_config"]) if "train_config" in metadata else None,
+        history=json.loads(metadata["history"]) if "history" in metadata else None,
+        has_optimizer=has_optimizer,
+    )
+
+
+def _optimizer_state(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> dict:
+    """Rebuild ``optimizer.state_dict()`` from the file's tensors and JSON."""
+    groups = json.loads(metadata["optimizer_groups"])
+    for group in groups:
+        group["betas"] = tuple(group["betas"])  # JSON has no tuples; AdamW expects one
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for name, tensor in tensors.items():
+        if name.startswith("optimizer."):
+            _, index, key = name.split(".", 2)
+            state.setdefault(int(index), {})[key] = tensor
+    return {"state": state, "param_groups": groups}
+
+
+def load_model(path: str | os.PathLike) -> TinyLLM:
+    """A ``TinyLLM`` built from a checkpoint's config, with its weights, in eval mode.
+
+    Taught in notebook 07 (pretraining).
+    """
+    model = TinyLLM(load_config(path))
+    load_checkpoint(path, model)
+    return model.eval()

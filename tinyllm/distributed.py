@@ -1,0 +1,77 @@
+"""Data parallelism on CPU processes: the few calls that make the training loop run under ``torchrun``.
+
+Taught in notebook 11 (scaling out).
+
+``torchrun --nproc_per_node=N script.py`` starts ``N`` copies of the same script and tells each
+its place through environment variables (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ...). Each
+copy joins one process group, wraps the model in ``DistributedDataParallel`` (which averages
+gradients across processes during ``backward``) and trains on its own slice of every batch.
+On CPUs the processes talk through the ``gloo`` backend (GPUs would use ``nccl``).
+
+Run as one plain process, every function here answers as if for a group of one, so the same
+training loop works both ways.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+
+
+def launched_by_torchrun() -> bool:
+    """Whether this process was started by ``torchrun`` (it sets ``WORLD_SIZE``)."""
+    return "WORLD_SIZE" in os.environ
+
+
+def init(backend: str = "gloo") -> bool:
+    """Join the process group if started by ``torchrun``; do nothing in a plain process.
+
+    Returns:
+        Whether this process is now part of a group.
+
+    Taught in notebook 11 (scaling out).
+    """
+    if not launched_by_torchrun() or is_initialized():
+        return is_initialized()
+    dist.init_process_group(backend)  # reads RANK, WORLD_SIZE, MASTER_ADDR/PORT from torchrun
+    return True
+
+
+def is_initialized() -> bool:
+    """Whether this process has joined a process group."""
+    return dist.is_available() and dist.is_initialized()
+
+
+def rank() -> int:
+    """This process's number, ``0 .. world_size()-1`` (0 in a plain process)."""
+    return dist.get_rank() if is_initialized() else 0
+
+
+def world_size() -> int:
+    """How many processes train together (1 in a plain process)."""
+    return dist.get_world_size() if is_initialized() else 1
+
+
+def is_main() -> bool:
+    """Whether this is rank 0, the one process that logs, evaluates and writes checkpoints."""
+    return rank() == 0
+
+
+def mean_across_processes(value: torch.Tensor) -> torch.Tensor:
+    """The mean of ``value`` over all processes (``value`` itself in a plain process).
+
+    Every process must call it, with a tensor of the same shape: it is a collective.
+    """
+    if world_size() == 1:
+        return value
+    value = value.clone()
+    dist.all_reduce(value, op=dist.ReduceOp.SUM)
+    return value / world_size()
+
+
+def shutdown() -> None:
+    """Leave the process group (call at the end of a ``torchrun`` script)."""
+    if is_initialized():
+        dist.destroy_process_group()
