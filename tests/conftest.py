@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
+import pytest
+import torch
+
 from tinyllm.notebooks import notebook_environment
 
 # nbval starts each notebook's kernel after this module is imported (tests/ is collected
@@ -29,3 +32,17 @@ def pytest_terminal_summary(terminalreporter):
     for path, total in sorted(seconds.items()):
         terminalreporter.write_line(f"{path:<{width}}  {total:7.1f} s")
     terminalreporter.write_line(f"{'all notebooks':<{width}}  {sum(seconds.values()):7.1f} s")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Unit tests run single-threaded, then restore the setting.
+
+    Their tensors are tiny: handing work to a second thread costs more than it saves, and on a
+    busy 2-core machine threads waiting for each other make steps stall. (Notebooks run in
+    their own kernels with NOTEBOOK_THREADS.)
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

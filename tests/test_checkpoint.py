@@ -29,15 +29,6 @@ from tinyllm.train import History, checkpoint_path, train
 
 TESTS = Path(__file__).parent
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny models gain nothing from a second thread, and on a busy 2-core machine threads
-    # waiting for each other make steps stall; tiny_run.py (the fresh process) uses one too.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 
 @pytest.fixture(scope="module")

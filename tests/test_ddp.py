@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 from safetensors.torch import load_file
 from tiny_run import tiny_config, tiny_data, tiny_model
@@ -19,13 +18,6 @@ from tinyllm.train import train
 
 TESTS = Path(__file__).parent
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # like each torchrun process (tiny_run.py)
-    yield
-    torch.set_num_threads(threads)
 
 
 def torchrun(*args: str) -> list[str]:

@@ -54,13 +54,18 @@ def test_bad_seed_is_refused(bad):
 
 
 def checked_outputs(nb):
-    """Outputs nbval compares: code cells not marked NBVAL_IGNORE_OUTPUT, text only."""
+    """Text that nbval compares, per code cell not marked NBVAL_IGNORE_OUTPUT.
+
+    A cell's stream output may arrive in several chunks (how it is split depends on timing),
+    so, like nbval, the chunks of a cell are joined before comparing.
+    """
     result = []
     for cell in nb.cells:
         if cell.cell_type != "code" or "NBVAL_IGNORE_OUTPUT" in cell.source:
             continue
-        for out in cell.outputs:
-            result.append(out.get("text") or out.get("data", {}).get("text/plain"))
+        streams = "".join(out.text for out in cell.outputs if out.output_type == "stream")
+        data = [out.data.get("text/plain") for out in cell.outputs if "data" in out]
+        result.append((streams, data))
     return result
 
 

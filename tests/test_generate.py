@@ -19,15 +19,6 @@ from tinyllm.model import TinyLLM
 SMALL = dict(vocab_size=61, context_length=160, d_model=48, n_layers=2, n_heads=4)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: handing work to a second thread costs more than it saves (and on a busy
-    2-core machine, much more), so these tests run single-threaded, then restore the setting."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def tiny(style: str = "llama", **changes) -> TinyLLM:
     torch.manual_seed(0)

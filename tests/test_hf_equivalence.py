@@ -22,14 +22,6 @@ transformers = pytest.importorskip(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors run faster on one thread (see tests/test_model.py)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def random_model(config: ModelConfig, seed: int) -> TinyLLM:
     """A TinyLLM whose every parameter is random (norm gains and biases too, so that swapping

@@ -40,16 +40,6 @@ from tinyllm.rope import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: handing work to a second thread costs more than it saves (and on a busy
-    2-core machine, much more), so these tests run single-threaded, then restore the setting."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
