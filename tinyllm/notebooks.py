@@ -94,7 +94,8 @@ def execute_notebook(path: Path, threads: int = NOTEBOOK_THREADS, progress: bool
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
-        store_widget_state=False,
+        # nbclient needs widget state to run Output widgets (interact); clean_metadata drops it.
+        store_widget_state=True,
         on_cell_executed=on_cell_executed,
     )
     start = time.perf_counter()
