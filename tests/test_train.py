@@ -14,7 +14,7 @@ from tinyllm.checkpoint import load_checkpoint, load_model
 from tinyllm.config import gpt2_style, llama_style
 from tinyllm.model import IGNORE_INDEX, TinyLLM
 from tinyllm.optim import lr_at, param_groups
-from tinyllm.recipes import RecipeError, apply_overrides, get_recipe
+from tinyllm.recipes import SHIPPED_TOKENIZER, RecipeError, apply_overrides, get_recipe
 from tinyllm.recipes import main as recipes_main
 from tinyllm.recipes import smoke as recipe_smoke
 from tinyllm.train import (
@@ -258,7 +258,7 @@ def test_overrides_are_typed_and_checked(tmp_path):
 
 def test_base_recipe_is_the_course_default_model():
     recipe = get_recipe("base")
-    assert recipe.model == llama_style() and recipe.data.lang == "mix" and recipe.data.tokenizer == "bpe"
+    assert recipe.model == llama_style() and recipe.data.lang == "mix" and recipe.data.tokenizer == SHIPPED_TOKENIZER
 
 
 def test_cli_train_smoke_end_to_end_and_resume(tmp_path, monkeypatch, capsys):

@@ -10,9 +10,12 @@ sections share (``eps``) is qualified: ``train.eps=1e-8``, ``model.eps=1e-6``.
 
 Registered recipes:
 
-- ``base``: the course's base model: TinyTales in English and Chinese, our BPE tokenizer,
-  ``llama_style()``. (A sketch: its step count and learning rate are tuned when the shipped
-  base model is trained.)
+- ``base``: the course's base model (shipped as ``data/checkpoints/base.safetensors``):
+  TinyTales in English and Chinese, the shipped BPE tokenizer
+  (``data/tokenizer/tinytales-bpe-4096.json``, made by `train_tokenizer`), ``llama_style()``,
+  with the learning rate, batch and step count tuned to train in under 30 minutes on 2 cores
+  (23.5 minutes measured; figures in data/README.md).
+  ``--set data.tokenizer=bpe`` retrains the tokenizer in the run instead of loading it.
 - ``smoke``: the same pipeline shrunk to seconds, for tests and for checking a set-up.
 
 A recipe can also be a JSON file: ``{"extends": "base", "train": {"lr": 1e-3}, "model": {...},
@@ -34,6 +37,8 @@ from tinyllm.config import ModelConfig, llama_style
 from tinyllm.train import TrainConfig
 
 SECTIONS = ("model", "train", "data")
+#: The shipped tokenizer the ``base`` recipe loads (under ``data/``; made by `train_tokenizer`).
+SHIPPED_TOKENIZER = "tokenizer/tinytales-bpe-4096.json"
 
 
 class RecipeError(ValueError):
@@ -49,8 +54,10 @@ class DataSpec:
         lang: ``"en"``, ``"zh"`` or ``"mix"`` (each story in one of the two, half and half).
         n_train, n_val: stories in the training and validation splits.
         corpus_seed: the TinyTales generation seed.
-        tokenizer: ``"bpe"``: our byte-level BPE, trained on the training split with
-            ``ModelConfig.vocab_size`` tokens.
+        tokenizer: ``"bpe"``: train our byte-level BPE on the training split with
+            ``ModelConfig.vocab_size`` tokens; or a tokenizer ``.json`` file (written by
+            ``BPETokenizer.save``) to load: a shipped name under ``data/`` such as
+            ``"tokenizer/tinytales-bpe-4096.json"`` (sha256-checked), or any path.
         seq_len: tokens per training window (at most the model's ``context_length``).
         stride: step between windows (``None``: ``seq_len``, windows that touch).
 
@@ -81,14 +88,18 @@ class Recipe:
 
 
 def base() -> Recipe:
-    """The shipped base model's recipe (a sketch until the base run is tuned)."""
+    """The shipped base model's recipe: ``python -m tinyllm train --recipe base``."""
     return Recipe(
         name="base",
         model=llama_style(),
-        train=TrainConfig(lr=3e-3, min_lr=3e-4, warmup_steps=50, max_steps=1000, batch_size=16,
-                          eval_interval=100, eval_steps=10, checkpoint_dir="runs/base",
+        # Tuned with 100-step runs at batch 8 (val loss after 800 windows: lr 1e-2 -> 5.65,
+        # 5e-3 -> 4.84, 2.5e-3 -> 4.15); a small batch gives more updates per token, which is
+        # what a CPU budget is short of. 1000 steps x 8 x 256 = 2.0 M tokens (1.5 epochs).
+        train=TrainConfig(lr=2e-3, min_lr=2e-4, warmup_steps=50, max_steps=1000, batch_size=8,
+                          eval_interval=250, eval_steps=10, checkpoint_dir="runs/base",
                           checkpoint_interval=250),
-        data=DataSpec(lang="mix", n_train=20_000, n_val=500, seq_len=256),
+        data=DataSpec(lang="mix", n_train=20_000, n_val=500, seq_len=256,
+                      tokenizer=SHIPPED_TOKENIZER),
     )
 
 
@@ -225,8 +236,51 @@ class PreparedData:
     bytes_per_token: float
 
 
+def load_tokenizer(name: str, vocab_size: int):
+    """The tokenizer file ``name`` (a shipped file under ``data/``, checked, or a path),
+    which must have ``vocab_size`` tokens.
+
+    Taught in notebook 07 (pretraining).
+    """
+    from tinyllm.paths import SHIPPED_FILES, data_file
+    from tinyllm.tokenizers import BPETokenizer
+
+    if not name.endswith(".json"):
+        raise RecipeError(f"data.tokenizer={name!r}: use 'bpe' (train one) or a tokenizer .json file")
+    path = data_file(name) if name in SHIPPED_FILES else Path(name)
+    if not path.is_file():
+        raise RecipeError(f"tokenizer file {path} does not exist; use data.tokenizer=bpe to train one")
+    tokenizer = BPETokenizer.load(path)
+    if tokenizer.n_vocab != vocab_size:
+        raise RecipeError(f"tokenizer {name} has {tokenizer.n_vocab} tokens but the model's "
+                          f"vocab_size={vocab_size}; set model.vocab_size={tokenizer.n_vocab} "
+                          "or use data.tokenizer=bpe")
+    return tokenizer
+
+
+def train_tokenizer(recipe: Recipe | None = None):
+    """Train the BPE tokenizer of ``recipe`` (default ``base``) on its training split.
+
+    This is how ``data/tokenizer/tinytales-bpe-4096.json`` was made (about a minute)::
+
+        python -c "from tinyllm.recipes import train_tokenizer; \\
+            train_tokenizer().save('data/tokenizer/tinytales-bpe-4096.json')"
+
+    The result is byte-identical on every run (the corpus and BPE are deterministic).
+
+    Taught in notebook 07 (pretraining).
+    """
+    from tinyllm.data import load_corpus
+    from tinyllm.tokenizers import BPETokenizer
+
+    spec = (recipe or base()).data
+    corpus = load_corpus("tinytales", n_train=spec.n_train, n_val=spec.n_val, lang=spec.lang,
+                         seed=spec.corpus_seed)
+    return BPETokenizer.train(corpus["train"]["text"], (recipe or base()).model.vocab_size)
+
+
 def prepare_data(recipe: Recipe) -> PreparedData:
-    """Load the corpus, train the tokenizer on the training split, and cut windows.
+    """Load the corpus, load (or train on the training split) the tokenizer, and cut windows.
 
     Taught in notebook 07 (pretraining).
     """
@@ -234,14 +288,15 @@ def prepare_data(recipe: Recipe) -> PreparedData:
     from tinyllm.tokenizers import BPETokenizer
 
     spec, vocab_size = recipe.data, recipe.model.vocab_size
-    if spec.corpus != "tinytales" or spec.tokenizer != "bpe":
-        raise RecipeError("recipes support corpus='tinytales' with tokenizer='bpe' for now")
+    if spec.corpus != "tinytales":
+        raise RecipeError("recipes support corpus='tinytales' for now")
     if spec.seq_len > recipe.model.context_length:
         raise RecipeError(f"data.seq_len={spec.seq_len} is longer than the model's "
                           f"context_length={recipe.model.context_length}")
     corpus = load_corpus("tinytales", n_train=spec.n_train, n_val=spec.n_val, lang=spec.lang,
                          seed=spec.corpus_seed)
-    tokenizer = BPETokenizer.train(corpus["train"]["text"], vocab_size)
+    tokenizer = load_tokenizer(spec.tokenizer, vocab_size) if spec.tokenizer != "bpe" else \
+        BPETokenizer.train(corpus["train"]["text"], vocab_size)
     train_ids = concat_ids(tokenize_dataset(corpus["train"], tokenizer))
     val_ids = concat_ids(tokenize_dataset(corpus["validation"], tokenizer))
     stride = spec.stride or spec.seq_len
