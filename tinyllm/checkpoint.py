@@ -89,6 +89,7 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     train_config: Any = None,
     history: Any = None,
+    weights_dtype: torch.dtype | None = None,
 ) -> Path:
     """Write ``model`` (and optionally the optimizer, config and history) to ``path``, atomically.
 
@@ -99,6 +100,8 @@ def save_checkpoint(
         optimizer: also save its state, to resume training; leave out for a weights-only file.
         train_config: a ``TrainConfig`` (any dataclass) to record with the run.
         history: a ``History`` (anything with ``to_dict()``) to record with the run.
+        weights_dtype: store the weights in this dtype (e.g. ``torch.float16`` halves a
+            shipped file); `load_checkpoint` casts them back to the model's dtype.
 
     Returns:
         The path written.
@@ -106,7 +109,10 @@ def save_checkpoint(
     Taught in notebook 07 (pretraining).
     """
     path = Path(path)
-    tensors = {f"model.{name}": t.detach().contiguous() for name, t in unique_state_dict(model).items()}
+    tensors = {
+        f"model.{name}": t.detach().to(weights_dtype or t.dtype).contiguous()
+        for name, t in unique_state_dict(model).items()
+    }
     metadata = {
         "format": FORMAT,
         "model_config": json.dumps(dataclasses.asdict(model.config)),
