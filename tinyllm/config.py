@@ -178,6 +178,10 @@ def swiglu_d_ff(d_model: int, multiple_of: int = 32) -> int:
     return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
 
 
+#: The size both course presets share, so that their comparison is about architecture only.
+COURSE_SIZE = dict(vocab_size=4096, context_length=512, d_model=256, n_layers=4, n_heads=8)
+
+
 def gpt2_style(**overrides) -> ModelConfig:
     """A small GPT-2-style model: LayerNorm, learned positions, GELU MLP, biases, tied embeddings.
 
@@ -188,11 +192,7 @@ def gpt2_style(**overrides) -> ModelConfig:
     Taught in notebook 06 (model and generation).
     """
     fields = dict(
-        vocab_size=4096,
-        context_length=512,
-        d_model=256,
-        n_layers=4,
-        n_heads=8,
+        **COURSE_SIZE,
         n_kv_heads=None,
         d_ff=None,
         norm="layernorm",
@@ -220,11 +220,7 @@ def llama_style(**overrides) -> ModelConfig:
     Taught in notebook 06 (model and generation).
     """
     fields = dict(
-        vocab_size=4096,
-        context_length=512,
-        d_model=256,
-        n_layers=4,
-        n_heads=8,
+        **COURSE_SIZE,
         n_kv_heads=None,
         d_ff=None,
         norm="rmsnorm",
