@@ -98,11 +98,13 @@ def test_first_token_mask_picks_the_language(pretrained):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_shipped_model_writes_grammatical_stories(pretrained, lang):
     model, tokenizer = pretrained
-    quality = hub.evaluate_story_quality(model, tokenizer, n=8, lang=lang, seed=0)
-    assert len(quality.texts) == 8
+    quality = hub.evaluate_story_quality(model, tokenizer, n=16, lang=lang, seed=0)
+    assert len(quality.texts) == 16
     # The first token picks the language; the model may still drift into the other one later.
-    assert sum(hub.tinytales.check(t).lang == lang for t in quality.texts) >= 6
-    # The 200-story figures are in data/README.md; 8 stories vary more, so the bar is lower.
-    assert quality.valid_sentence_rate >= 0.75
-    again = hub.evaluate_story_quality(model, tokenizer, n=8, lang=lang, seed=0)
+    assert sum(hub.tinytales.check(t).lang == lang for t in quality.texts) >= 14
+    # data/README.md: 0.961 (en) / 0.973 (zh) over 200 stories; 16 stories (~130 sentences)
+    # vary by about 0.02, so 0.9 fails only for a model that really got worse.
+    assert quality.valid_sentence_rate >= 0.9
+    assert quality.hero_consistency >= 0.2  # 200 stories: 0.51 / 0.63
+    again = hub.evaluate_story_quality(model, tokenizer, n=16, lang=lang, seed=0)
     assert again.texts == quality.texts  # seeded

@@ -14,7 +14,7 @@ Registered recipes:
   TinyTales in English and Chinese, the shipped BPE tokenizer
   (``data/tokenizer/tinytales-bpe-4096.json``, made by `train_tokenizer`), ``llama_style()``,
   with the learning rate, batch and step count tuned to train in under 30 minutes on 2 cores
-  (23.5 minutes measured; figures in data/README.md).
+  (26 minutes measured on an idle machine; figures in data/README.md).
   ``--set data.tokenizer=bpe`` retrains the tokenizer in the run instead of loading it.
 - ``smoke``: the same pipeline shrunk to seconds, for tests and for checking a set-up.
 
@@ -39,6 +39,8 @@ from tinyllm.train import TrainConfig
 SECTIONS = ("model", "train", "data")
 #: The shipped tokenizer the ``base`` recipe loads (under ``data/``; made by `train_tokenizer`).
 SHIPPED_TOKENIZER = "tokenizer/tinytales-bpe-4096.json"
+#: Training stories the shipped tokenizer was made from (the first ones of ``base``'s split).
+TOKENIZER_STORIES = 20_000
 
 
 class RecipeError(ValueError):
@@ -94,11 +96,13 @@ def base() -> Recipe:
         model=llama_style(),
         # Tuned with 100-step runs at batch 8 (val loss after 800 windows: lr 1e-2 -> 5.65,
         # 5e-3 -> 4.84, 2.5e-3 -> 4.15); a small batch gives more updates per token, which is
-        # what a CPU budget is short of. 1000 steps x 8 x 256 = 2.0 M tokens (1.5 epochs).
-        train=TrainConfig(lr=2e-3, min_lr=2e-4, warmup_steps=50, max_steps=1000, batch_size=8,
-                          eval_interval=250, eval_steps=10, checkpoint_dir="runs/base",
-                          checkpoint_interval=250),
-        data=DataSpec(lang="mix", n_train=20_000, n_val=500, seq_len=256,
+        # what a CPU budget is short of. 2400 steps x 8 x 256 = 4.9 M tokens: 1.2 epochs of
+        # 60,000 stories (fresh stories cost nothing, so see each about once rather than
+        # repeating fewer). eval_steps=17 batches of 8 is the whole validation split.
+        train=TrainConfig(lr=2e-3, min_lr=2e-4, warmup_steps=50, max_steps=2400, batch_size=8,
+                          eval_interval=400, eval_steps=17, checkpoint_dir="runs/base",
+                          checkpoint_interval=400),
+        data=DataSpec(lang="mix", n_train=60_000, n_val=500, seq_len=256,
                       tokenizer=SHIPPED_TOKENIZER),
     )
 
@@ -258,8 +262,10 @@ def load_tokenizer(name: str, vocab_size: int):
     return tokenizer
 
 
-def train_tokenizer(recipe: Recipe | None = None):
-    """Train the BPE tokenizer of ``recipe`` (default ``base``) on its training split.
+def train_tokenizer(recipe: Recipe | None = None, n_stories: int = TOKENIZER_STORIES):
+    """Train the BPE tokenizer of ``recipe`` (default ``base``) on the first ``n_stories`` stories
+    of its training split (a larger split starts with the same stories, so the tokenizer does
+    not change when a recipe trains the model on more).
 
     This is how ``data/tokenizer/tinytales-bpe-4096.json`` was made (about a minute)::
 
@@ -274,8 +280,8 @@ def train_tokenizer(recipe: Recipe | None = None):
     from tinyllm.tokenizers import BPETokenizer
 
     spec = (recipe or base()).data
-    corpus = load_corpus("tinytales", n_train=spec.n_train, n_val=spec.n_val, lang=spec.lang,
-                         seed=spec.corpus_seed)
+    corpus = load_corpus("tinytales", n_train=min(spec.n_train, n_stories), n_val=spec.n_val,
+                         lang=spec.lang, seed=spec.corpus_seed)
     return BPETokenizer.train(corpus["train"]["text"], (recipe or base()).model.vocab_size)
 
 
