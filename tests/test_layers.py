@@ -246,7 +246,7 @@ def test_gqa_with_all_kv_heads_equals_torch_multihead_attention():
 def test_gqa_module_equals_reference_with_shared_kv_heads(n_kv_heads):
     cfg = small_config(n_kv_heads=n_kv_heads)
     layer = CausalSelfAttention(cfg)
-    x = randn(2, 6, cfg.d_model, seed=18)
+    x = randn(2, 6, cfg.d_model, seed=18, requires_grad=True)
     b, t, h, hd = 2, 6, cfg.n_heads, cfg.head_dim
     q = layer.q_proj(x).view(b, t, h, hd).transpose(1, 2)
     k = layer.k_proj(x).view(b, t, n_kv_heads, hd).transpose(1, 2)
@@ -254,7 +254,12 @@ def test_gqa_module_equals_reference_with_shared_kv_heads(n_kv_heads):
     group = h // n_kv_heads  # query head i uses kv head i // group
     k, v = k[:, torch.arange(h) // group], v[:, torch.arange(h) // group]
     out = attention(q, k, v, causal_mask(t)).transpose(1, 2).reshape(b, t, h * hd)
-    assert_close(layer(x), layer.o_proj(out), atol=1e-6, rtol=1e-5)
+    expected, ours = layer.o_proj(out), layer(x)
+    assert_close(ours, expected, atol=1e-6, rtol=1e-5)
+    # Gradients too: the module lets SDPA share the kv heads (enable_gqa) instead of copying.
+    grads = [torch.autograd.grad(y.square().sum(), (x, layer.k_proj.weight)) for y in (ours, expected)]
+    for ours_grad, expected_grad in zip(*grads, strict=True):
+        assert_close(ours_grad, expected_grad, atol=1e-5, rtol=1e-5)
     assert layer.k_proj.weight.shape == (n_kv_heads * hd, cfg.d_model)
 
 

@@ -123,8 +123,10 @@ def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
     ``torch.repeat_interleave(x, n_rep, dim=1)`` and Hugging Face's ``repeat_kv``).
 
     ``expand`` makes the copies as a *view* (stride 0, no memory); only the final ``reshape``
-    into separate heads materialises them, once, for the attention kernel. The KV cache stores
-    the un-repeated ``n_kv_heads``, which is where GQA saves memory.
+    into separate heads materialises them. The KV cache stores the un-repeated ``n_kv_heads``,
+    which is where GQA saves memory. ``CausalSelfAttention`` does not even materialise them:
+    it asks SDPA to share the kv heads itself (``enable_gqa=True``), which computes the same
+    numbers as SDPA on ``repeat_kv``'s output.
 
     Taught in notebook 05 (RoPE & GQA).
     """
@@ -206,7 +208,9 @@ class CausalSelfAttention(nn.Module):
             else:  # several new tokens after a cached prefix
                 attention_mask = causal_mask(seq, k_len, device=x.device)
         # (A single new token may attend to every cached key, so it needs no mask at all.)
-        k, v = repeat_kv(k, self.n_rep), repeat_kv(v, self.n_rep)
+        # enable_gqa: SDPA lets each kv head serve its n_rep query heads itself, exactly as if
+        # we had called repeat_kv first (tested equal), but without copying the keys and values
+        # n_rep times: with a KV cache that copy would grow with every generated token.
         out = F.scaled_dot_product_attention(
             q,
             k,
@@ -214,6 +218,7 @@ class CausalSelfAttention(nn.Module):
             attn_mask=attention_mask,
             is_causal=is_causal,
             dropout_p=self.dropout if self.training else 0.0,
+            enable_gqa=self.n_rep > 1,
         )
         out = out.transpose(1, 2).reshape(batch, seq, self.n_heads * self.head_dim)
         return self.resid_dropout(self.o_proj(out))
