@@ -19,9 +19,9 @@ on the same validation windows.
 The step count of our run is planned from a few timed calibration steps (the cosine needs to
 know where it ends); it stops early if the budget runs out first.
 
-Measured on the shared 2-core machine (1 thread): at 300 CPU-seconds ours 0.582 bits/byte vs
-the baseline's 0.760 (ratio 0.766); at 120 CPU-seconds (~100 steps, before either has learned
-the templates) the baseline is still ahead, 1.057 vs 1.264: the loss falls off a cliff around
+Measured on the 2-core machine (1 thread): at 300 CPU-seconds ours 0.589 bits/byte vs the
+baseline's 0.791 (ratio 0.745); at 120 CPU-seconds (~100 steps, before either has learned
+the templates) the baseline was still ahead, 1.057 vs 1.264: the loss falls off a cliff around
 step 100-150 and the baseline reaches it a few steps sooner. See data/README.md.
 """
 
