@@ -102,9 +102,10 @@ def test_the_shipped_model_writes_grammatical_stories(pretrained, lang):
     assert len(quality.texts) == 16
     # The first token picks the language; the model may still drift into the other one later.
     assert sum(hub.tinytales.check(t).lang == lang for t in quality.texts) >= 14
-    # data/README.md: 0.961 (en) / 0.973 (zh) over 200 stories; 16 stories (~130 sentences)
-    # vary by about 0.02, so 0.9 fails only for a model that really got worse.
-    assert quality.valid_sentence_rate >= 0.9
-    assert quality.hero_consistency >= 0.2  # 200 stories: 0.51 / 0.63
+    # data/README.md: 0.967 (en) / 0.953 (zh) over 200 stories; 16 stories (~130 sentences)
+    # vary by a few hundredths, so 0.85 fails only for a model that really got worse (the
+    # 1,000-step model scored 0.86 in Chinese, an untrained one 0).
+    assert quality.valid_sentence_rate >= 0.85
+    assert quality.hero_consistency >= 0.2  # 200 stories: 0.51 / 0.73
     again = hub.evaluate_story_quality(model, tokenizer, n=16, lang=lang, seed=0)
     assert again.texts == quality.texts  # seeded

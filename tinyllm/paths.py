@@ -23,7 +23,7 @@ SHIPPED_FILES: dict[str, str] = {
     "tinytales/sample_en.txt": "34ffd2f066c6c87182d749bdb1c4fa502a2280bcff7f44d06dd8895965d93af5",
     "tinytales/sample_zh.txt": "d452e591c492706fe5ba821fb2eb6c4cff568726cef9f924c58382b365cf9889",
     "tokenizer/tinytales-bpe-4096.json": "1de9cfa2a6d2591ff6502c7ea16506d07b157a4588769a7dc025683e8be2d01d",
-    "checkpoints/base.safetensors": "73abe85e2d5305daded02a89d96811f065b4336934879070c7e6d23ecbb8fc33",
+    "checkpoints/base.safetensors": "b7822b4aa4890b89c3c1cebafcefd22a5b710efbd702a5cff8289955a9d42e17",
 }
 
 

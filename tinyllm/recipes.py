@@ -14,7 +14,7 @@ Registered recipes:
   TinyTales in English and Chinese, the shipped BPE tokenizer
   (``data/tokenizer/tinytales-bpe-4096.json``, made by `train_tokenizer`), ``llama_style()``,
   with the learning rate, batch and step count tuned to train in under 30 minutes on 2 cores
-  (26 minutes measured on an idle machine; figures in data/README.md).
+  (27 minutes measured from scratch on an idle machine; figures in data/README.md).
   ``--set data.tokenizer=bpe`` retrains the tokenizer in the run instead of loading it.
 - ``smoke``: the same pipeline shrunk to seconds, for tests and for checking a set-up.
 
