@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from tiny_run import tiny_config, tiny_data, tiny_model
 from torch.utils.data import DataLoader, TensorDataset
 
+from tinyllm import recipes
 from tinyllm.__main__ import main
 from tinyllm.checkpoint import load_checkpoint, load_model
 from tinyllm.config import gpt2_style, llama_style
@@ -275,6 +276,20 @@ def test_train_tokenizer_reproduces_the_shipped_file(tmp_path):
     assert get_recipe("base").data.n_train > TOKENIZER_STORIES
     train_tokenizer().save(tmp_path / "tokenizer.json")
     assert (tmp_path / "tokenizer.json").read_bytes() == data_file(SHIPPED_TOKENIZER).read_bytes()
+
+
+def test_a_recipe_trains_its_bpe_on_the_first_stories_like_train_tokenizer(tmp_path, monkeypatch):
+    # The rule that keeps --set data.tokenizer=bpe equal to the shipped file, on a small scale.
+    monkeypatch.setenv("TINYLLM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(recipes, "TOKENIZER_STORIES", 50)
+    recipe = recipe_smoke()
+
+    def vocabulary(tokenizer):
+        return [tokenizer.token_bytes(i) for i in range(tokenizer.n_vocab)]
+
+    in_run = vocabulary(recipes.prepare_data(recipe).tokenizer)
+    assert in_run == vocabulary(train_tokenizer(recipe, n_stories=50))
+    assert in_run != vocabulary(train_tokenizer(recipe, n_stories=recipe.data.n_train))
 
 
 def test_cli_train_smoke_end_to_end_and_resume(tmp_path, monkeypatch, capsys):

@@ -39,7 +39,8 @@ from tinyllm.train import TrainConfig
 SECTIONS = ("model", "train", "data")
 #: The shipped tokenizer the ``base`` recipe loads (under ``data/``; made by `train_tokenizer`).
 SHIPPED_TOKENIZER = "tokenizer/tinytales-bpe-4096.json"
-#: Training stories the shipped tokenizer was made from (the first ones of ``base``'s split).
+#: A BPE tokenizer trains on at most this many training stories, the first ones of the split
+#: (more would slow BPE down and barely change its merges). The shipped tokenizer is ``base``'s.
 TOKENIZER_STORIES = 20_000
 
 
@@ -56,8 +57,8 @@ class DataSpec:
         lang: ``"en"``, ``"zh"`` or ``"mix"`` (each story in one of the two, half and half).
         n_train, n_val: stories in the training and validation splits.
         corpus_seed: the TinyTales generation seed.
-        tokenizer: ``"bpe"``: train our byte-level BPE on the training split with
-            ``ModelConfig.vocab_size`` tokens; or a tokenizer ``.json`` file (written by
+        tokenizer: ``"bpe"``: train our byte-level BPE on the first ``TOKENIZER_STORIES``
+            stories of the training split with ``ModelConfig.vocab_size`` tokens; or a tokenizer ``.json`` file (written by
             ``BPETokenizer.save``) to load: a shipped name under ``data/`` such as
             ``"tokenizer/tinytales-bpe-4096.json"`` (sha256-checked), or any path.
         seq_len: tokens per training window (at most the model's ``context_length``).
@@ -279,10 +280,11 @@ def train_tokenizer(recipe: Recipe | None = None, n_stories: int = TOKENIZER_STO
     from tinyllm.data import load_corpus
     from tinyllm.tokenizers import BPETokenizer
 
-    spec = (recipe or base()).data
+    recipe = recipe or base()
+    spec = recipe.data
     corpus = load_corpus("tinytales", n_train=min(spec.n_train, n_stories), n_val=spec.n_val,
                          lang=spec.lang, seed=spec.corpus_seed)
-    return BPETokenizer.train(corpus["train"]["text"], (recipe or base()).model.vocab_size)
+    return BPETokenizer.train(corpus["train"]["text"], recipe.model.vocab_size)
 
 
 def prepare_data(recipe: Recipe) -> PreparedData:
@@ -302,7 +304,7 @@ def prepare_data(recipe: Recipe) -> PreparedData:
     corpus = load_corpus("tinytales", n_train=spec.n_train, n_val=spec.n_val, lang=spec.lang,
                          seed=spec.corpus_seed)
     tokenizer = load_tokenizer(spec.tokenizer, vocab_size) if spec.tokenizer != "bpe" else \
-        BPETokenizer.train(corpus["train"]["text"], vocab_size)
+        BPETokenizer.train(corpus["train"]["text"][:TOKENIZER_STORIES], vocab_size)
     train_ids = concat_ids(tokenize_dataset(corpus["train"], tokenizer))
     val_ids = concat_ids(tokenize_dataset(corpus["validation"], tokenizer))
     stride = spec.stride or spec.seq_len
