@@ -9,12 +9,13 @@ from collections import defaultdict
 import pytest
 import torch
 
+from tinyllm.determinism import NOTEBOOK_THREADS, THREADS_ENV
 from tinyllm.notebooks import notebook_environment
 
 # nbval starts each notebook's kernel after this module is imported (tests/ is collected
-# before notebooks/), and kernels inherit os.environ.
-for _key, _value in notebook_environment().items():
-    os.environ.setdefault(_key, _value)
+# before notebooks/), and kernels inherit os.environ. TINYLLM_THREADS=1 in the environment
+# re-runs the notebooks with one thread (tests/check_kernels.py does).
+os.environ.update(notebook_environment(int(os.environ.get(THREADS_ENV, NOTEBOOK_THREADS))))
 
 
 def pytest_terminal_summary(terminalreporter):
