@@ -55,8 +55,6 @@ class ModelConfig:
 
     The config is frozen (immutable); make a variant with ``dataclasses.replace(cfg, n_layers=2)``
     or ``cfg.replace(n_layers=2)``.
-
-    Taught in notebook 06 (model and generation).
     """
 
     vocab_size: int = 4096
@@ -171,8 +169,6 @@ def swiglu_d_ff(d_model: int, multiple_of: int = 32) -> int:
     SwiGLU has three matrices instead of two, so Llama shrinks the hidden width by 2/3 to keep
     the MLP's parameter count close to a GELU MLP of width ``4 * d_model``. Llama-2 rounds up to
     a multiple of 256 (``swiglu_d_ff(4096, 256) == 11008``); the course's small models use 32.
-
-    Taught in notebook 05 (RoPE & GQA).
     """
     hidden = int(2 * 4 * d_model / 3)
     return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
@@ -188,8 +184,6 @@ def gpt2_style(**overrides) -> ModelConfig:
     Same size as ``llama_style()`` so the two can be compared; any field can be overridden,
     e.g. ``gpt2_style(n_layers=2, vocab_size=2048)``. ``d_ff`` follows ``d_model``
     (``4 * d_model``) unless given.
-
-    Taught in notebook 06 (model and generation).
     """
     fields = dict(
         **COURSE_SIZE,
@@ -216,8 +210,6 @@ def llama_style(**overrides) -> ModelConfig:
     minutes. ``context_length=512`` leaves room to generate 256 tokens after a prompt of up to
     256 tokens. Any field can be overridden, e.g. ``llama_style(vocab_size=2048)``; unless
     given, ``n_kv_heads`` is ``n_heads // 2`` (``n_heads`` if odd) and ``d_ff`` is ``swiglu_d_ff(d_model)``.
-
-    Taught in notebook 06 (model and generation).
     """
     fields = dict(
         **COURSE_SIZE,
@@ -242,10 +234,7 @@ def llama_style(**overrides) -> ModelConfig:
 
 
 def gpt2_124m() -> ModelConfig:
-    """GPT-2 small as released by OpenAI (124M parameters). For arithmetic, not for building here.
-
-    Taught in notebook 06 (model and generation).
-    """
+    """GPT-2 small as released by OpenAI (124M parameters). For arithmetic, not for building here."""
     return ModelConfig(
         vocab_size=50257,
         context_length=1024,
@@ -265,10 +254,7 @@ def gpt2_124m() -> ModelConfig:
 
 
 def llama2_7b() -> ModelConfig:
-    """Llama-2-7B as in Touvron et al. 2023 (6,738,415,616 parameters). For arithmetic only.
-
-    Taught in notebook 06 (model and generation).
-    """
+    """Llama-2-7B as in Touvron et al. 2023 (6,738,415,616 parameters). For arithmetic only."""
     return ModelConfig(
         vocab_size=32000,
         context_length=4096,

@@ -23,8 +23,6 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
 
     As ``temperature -> 0`` all probability goes to the largest logit (greedy decoding); use
     ``temperature=0`` in ``sample_next_token``/``generate`` for exactly greedy.
-
-    Taught in notebook 06 (model and generation).
     """
     if not temperature > 0:
         raise ValueError(
@@ -41,8 +39,6 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     Args:
         logits: ``(..., vocab_size)``.
         k: how many candidates to keep (``k >= vocab_size`` keeps all).
-
-    Taught in notebook 06 (model and generation).
     """
     if k < 1:
         raise ValueError(f"top_k must be >= 1, got {k}")
@@ -62,8 +58,6 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     Args:
         logits: ``(..., vocab_size)``.
         p: in ``(0, 1]``; ``1`` keeps everything.
-
-    Taught in notebook 06 (model and generation).
     """
     if not 0.0 < p <= 1.0:
         raise ValueError(f"top_p must be in (0, 1], got {p}")
@@ -92,8 +86,6 @@ def sample_next_token(
 
     Returns:
         ``(batch,)`` token ids.
-
-    Taught in notebook 06 (model and generation).
     """
     if temperature == 0:
         return logits.argmax(dim=-1)
@@ -150,8 +142,6 @@ def generate(
         ``ids`` with the new tokens appended, ``(batch, seq + new)`` (or ``(seq + new,)`` for a
         1-D prompt); with ``return_logits``, ``(ids, logits)`` where ``logits`` is
         ``(batch, new, vocab_size)`` (or ``(new, vocab_size)``).
-
-    Taught in notebook 06 (model and generation).
     """
     config = model.config
     param = next(model.parameters())

@@ -60,8 +60,6 @@ class BPETokenizer:
         special_tokens: special string -> id; ids must not clash with ``mergeable_ranks``.
         pattern: pre-tokenisation regex.
         name: a label, passed on to `to_tiktoken`.
-
-    Taught in notebook 01 (tokenizer).
     """
 
     def __init__(
@@ -123,7 +121,7 @@ class BPETokenizer:
         special_tokens: Sequence[str] = (ENDOFTEXT,),
         pattern: str = GPT2_PATTERN,
     ) -> BPETokenizer:
-        """Train with `train_bpe` and wrap the result. Taught in notebook 01 (tokenizer)."""
+        """Train with `train_bpe` and wrap the result."""
         vocab, _ = train_bpe(texts, vocab_size, special_tokens, pattern)
         return cls.from_vocab(vocab, special_tokens, pattern)
 
@@ -242,8 +240,6 @@ class BPETokenizer:
         ``disallowed_special`` token in the text raises ``ValueError`` (by default all special
         tokens that are not allowed: text from users should not smuggle in a document end).
         Special tokens in neither set are encoded as ordinary text.
-
-        Taught in notebook 01 (tokenizer).
         """
         allowed = self.special_tokens_set if allowed_special == "all" else set(allowed_special)
         unknown = allowed - self.special_tokens_set

@@ -143,8 +143,6 @@ def train_bpe_naive(
 
     Slow (every merge walks the whole corpus of distinct pre-tokens) but easy to check by eye;
     the test oracle for `train_bpe`. Same arguments and result as `train_bpe`.
-
-    Taught in notebook 01 (tokenizer).
     """
     special_tokens = list(special_tokens)
     vocab = initial_vocab(vocab_size, special_tokens)
@@ -199,8 +197,6 @@ def train_bpe(
     Returns:
         ``(vocab, merges)``: ``vocab[id] -> bytes`` and the merged pairs in order; merge ``k``
         created id ``256 + len(special_tokens) + k``.
-
-    Taught in notebook 01 (tokenizer).
     """
     special_tokens = list(special_tokens)
     vocab = initial_vocab(vocab_size, special_tokens)
