@@ -100,6 +100,7 @@ def attention_weights(
     # the softmax does not saturate into a one-hot (and vanishing gradients) for wide heads.
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     if mask is not None:
+        # -inf before the softmax, so a forbidden key gets weight exactly 0 (not just small).
         scores = scores.masked_fill(~mask, float("-inf"))
     return softmax(scores, dim=-1)
 
@@ -127,9 +128,9 @@ def attention(
         ``(batch, heads, q_len, head_dim)``: for each query, a weighted average of the values.
     """
     weights = attention_weights(q, k, mask)
-    if dropout_p > 0.0:
+    if dropout_p > 0.0:  # each query randomly ignores some keys (training only)
         weights = F.dropout(weights, p=dropout_p)
-    return weights @ v
+    return weights @ v  # each query's output: the values, averaged with its weights
 
 
 def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
@@ -203,9 +204,9 @@ class CausalSelfAttention(nn.Module):
         v = self.v_proj(x).view(batch, seq, self.n_kv_heads, self.head_dim).transpose(1, 2)
         if self.use_rope:
             if rope is None:
-                raise ValueError(
-                    "this config uses RoPE: pass rope=(cos, sin) for the positions of x"
-                )
+                raise ValueError("this config uses RoPE: pass rope=(cos, sin) for the positions of x")
+            # Rotate queries and keys (never values): their dot product then depends only on
+            # the distance between the two positions.
             cos, sin = rope
             q = apply_rope(q, cos, sin, self.rope_layout)
             k = apply_rope(k, cos, sin, self.rope_layout)
@@ -233,5 +234,6 @@ class CausalSelfAttention(nn.Module):
             dropout_p=self.dropout if self.training else 0.0,
             enable_gqa=self.n_rep > 1,
         )
+        # Heads side by side again; o_proj mixes what the heads found into one vector per token.
         out = out.transpose(1, 2).reshape(batch, seq, self.n_heads * self.head_dim)
         return self.resid_dropout(self.o_proj(out))

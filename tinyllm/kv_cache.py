@@ -89,6 +89,7 @@ class KVCache:
                 f"KV cache was made for batch_size={self.keys[layer_idx].shape[0]}, got a batch of "
                 f"{k.shape[0]}; create one cache per batch shape"
             )
+        # Write the new positions right after the ones already stored ...
         start = self.lengths[layer_idx]
         end = start + k.shape[2]
         if end > self.max_length:
@@ -100,6 +101,7 @@ class KVCache:
         self.keys[layer_idx][:, :, start:end] = k
         self.values[layer_idx][:, :, start:end] = v
         self.lengths[layer_idx] = end
+        # ... and attend over all of them: slices are views, so nothing is copied per step.
         return self.keys[layer_idx][:, :, :end], self.values[layer_idx][:, :, :end]
 
     def reset(self) -> None:
