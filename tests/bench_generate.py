@@ -15,7 +15,7 @@ about 300 small operations, so its time goes into reading the 16 MB of weights a
 per-operation overhead rather than arithmetic (measured: about 4 ms per token, half of it in
 ``aten::mm``). A batch of 8 reads the weights once per step for all 8 sequences, while the
 recomputation's work grows with the batch. So at batch 1 this tiny model's speed-up stays near
-4x; at batch 8 (how ``tinyllm.hub.sample_stories`` generates, in batches) it is above 10x.
+4x; at batch 8 (how ``tinyllm.stories.sample_stories`` generates, in batches) it is above 10x.
 
 Each figure is the best of ``--repeats`` runs, the two ways of generating taking turns (the
 usual way to time on a machine shared with other work); CPU time is printed next to wall time,

@@ -34,10 +34,11 @@ import time
 import torch
 
 from tinyllm.config import gpt2_style, llama_style
+from tinyllm.data.prepare import prepare_data
 from tinyllm.evaluation import evaluate
 from tinyllm.model import TinyLLM, count_parameters
 from tinyllm.optim import lr_at, make_optimizer
-from tinyllm.recipes import base, prepare_data
+from tinyllm.recipes import base
 from tinyllm.train import BatchStream, TrainConfig, train_step
 
 CALIBRATION_STEPS = 3

@@ -166,3 +166,18 @@ def test_resume_in_a_fresh_process_is_bit_exact(tmp_path):
     halfway = tiny_model(dropout=0.1)
     load_checkpoint(checkpoint_path(tmp_path / "run", 10), halfway)
     assert not torch.equal(halfway.embed_tokens.weight, straight.embed_tokens.weight)
+
+
+def test_restore_rng_sets_the_random_state_only_when_asked(trained, tmp_path):
+    _, _, _, _, path = trained
+    saved = safe_open(path, framework="pt").get_tensor("rng.torch")
+    model = tiny_model()  # (seeds the global generator itself)
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    load_checkpoint(path, model, restore_rng=False)  # weights only: the state is left alone
+    assert torch.equal(torch.get_rng_state(), before)
+    load_checkpoint(path, model, restore_rng=True)  # no optimizer needed for the state
+    assert torch.equal(torch.get_rng_state(), saved) and not torch.equal(saved, before)
+    light = save_checkpoint(tmp_path / "weights.safetensors", tiny_model(), step=3)
+    with pytest.raises(CheckpointError, match="no optimizer or random state"):
+        load_checkpoint(light, tiny_model(), restore_rng=True)

@@ -96,3 +96,16 @@ def test_config_is_frozen_and_replace_revalidates():
     assert cfg.replace(n_layers=2).n_layers == 2
     with pytest.raises(ConfigError, match="n_kv_heads"):
         cfg.replace(n_kv_heads=3)
+
+
+def test_one_source_of_defaults():
+    # ModelConfig's defaults are the course's model; llama_style() only adds GQA, gpt2_style()
+    # only its architecture, so the three can never drift apart.
+    plain, llama, gpt2 = ModelConfig(), llama_style(), gpt2_style()
+    assert llama == ModelConfig(n_kv_heads=4) and plain == llama_style(n_kv_heads=8)
+    assert (plain.n_kv_heads, llama.n_kv_heads) == (8, 4)
+    differ = {f.name for f in dataclasses.fields(ModelConfig) if getattr(plain, f.name) != getattr(llama, f.name)}
+    assert differ == {"n_kv_heads"}
+    sizes = ("vocab_size", "context_length", "d_model", "n_layers", "n_heads")
+    assert [getattr(gpt2, s) for s in sizes] == [getattr(plain, s) for s in sizes]
+    assert gpt2 == ModelConfig(norm="layernorm", positions="learned", mlp="gelu", bias=True)

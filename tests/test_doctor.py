@@ -47,3 +47,37 @@ def test_corrupt_tokenizer_file_is_a_named_fail_with_fix(tmp_path):
 def test_format_table_verdict():
     table = format_table([Check("a", True, "fine"), Check("bb", False, "broken; fix it")])
     assert table.splitlines() == ["OK    a   fine", "FAIL  bb  broken; fix it", "1 OK, 1 FAIL"]
+
+
+# Run before `python -m tinyllm`: makes `import torch` fail as on a machine without it.
+NO_TORCH = """
+import importlib.abc, sys
+
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoTorch())
+"""
+
+
+def test_doctor_without_torch_prints_the_table_and_the_fix(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(NO_TORCH)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    probe = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True, text=True, env=env)
+    assert "No module named 'torch'" in probe.stderr  # the shim works
+    result = run_doctor({"PYTHONPATH": env["PYTHONPATH"]})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    fail_lines = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(fail_lines) == 1 and fail_lines[0].split()[1] == "torch", result.stdout
+    assert "pip install torch==2.13.0" in fail_lines[0]
+    assert "OK    gpt2 encoding" in result.stdout and "1 FAIL" in result.stdout
+
+
+def test_import_tinyllm_does_not_import_torch():
+    code = "import sys, tinyllm; assert 'torch' not in sys.modules; tinyllm.ModelConfig; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -19,16 +19,8 @@ from tinyllm.attention import (
     softmax,
 )
 from tinyllm.config import ModelConfig
-from tinyllm.layers import (
-    GeluMLP,
-    LayerNorm,
-    RMSNorm,
-    SinusoidalPositions,
-    SwiGLU,
-    gelu,
-    one_hot_lookup,
-    sinusoidal_positions,
-)
+from tinyllm.embeddings import SinusoidalPositions, one_hot_lookup, sinusoidal_positions
+from tinyllm.layers import GeluMLP, LayerNorm, RMSNorm, SwiGLU, gelu
 from tinyllm.model import cross_entropy, log_softmax
 from tinyllm.rope import (
     RotaryEmbedding,

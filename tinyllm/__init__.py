@@ -1,42 +1,66 @@
 """tinyllm: the package behind the tinyllm course.
 
-Every notebook in ``notebooks/`` builds an idea from scratch and then imports the matching,
-tested piece from here. Each public function names the notebook that teaches it.
+Every notebook in ``notebooks/`` builds an idea from scratch, then imports the matching, tested
+piece from here and checks that the two agree. Where each notebook's pieces live:
+
+====  ======================  ==========================================================
+ 00   setup                   determinism, paths, doctor, notebooks, tinytales/
+ 01   tokenizer               tokenizers/ (simple, bpe_train, bpe, pretrained)
+ 02   data pipeline           data/ (corpora, windows)
+ 03   embeddings              embeddings
+ 04   attention               attention, config
+ 05   RoPE & GQA              rope, layers (norms, MLPs), kv_cache
+ 06   model and generation    model (Block, TinyLLM, counts), generate
+ 07   pretraining             train_config, optim, precision, evaluation, checkpoint, train,
+                              data/prepare, stories, shipped, recipes
+ 11   scaling out             distributed (and train under torchrun)
+====  ======================  ==========================================================
+
+``python -m tinyllm`` (``__main__``) is the command line: doctor, execute, train, export.
+
+The names below are importable from ``tinyllm`` itself (``generate`` is not: ``tinyllm.generate``
+is its module, ``from tinyllm.generate import generate``). They are loaded on first use (PEP 562),
+so ``import tinyllm`` does not import torch, and ``python -m tinyllm doctor`` can report a
+machine without it.
 """
 
-from tinyllm.config import (
-    ConfigError,
-    ModelConfig,
-    gpt2_124m,
-    gpt2_style,
-    llama2_7b,
-    llama_style,
-)
-from tinyllm.determinism import NOTEBOOK_THREADS, seed_everything
-from tinyllm.generate import generate
-from tinyllm.kv_cache import KVCache, kv_cache_bytes_per_token
-from tinyllm.model import TinyLLM, count_parameters, flops_per_token, parameter_breakdown
-from tinyllm.paths import data_dir, data_file
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "NOTEBOOK_THREADS",
-    "ConfigError",
-    "KVCache",
-    "ModelConfig",
-    "TinyLLM",
-    "__version__",
-    "count_parameters",
-    "data_dir",
-    "data_file",
-    "flops_per_token",
-    "generate",
-    "gpt2_124m",
-    "gpt2_style",
-    "kv_cache_bytes_per_token",
-    "llama2_7b",
-    "llama_style",
-    "parameter_breakdown",
-    "seed_everything",
-]
+#: Name -> the module that defines it.
+_EXPORTS = {
+    "NOTEBOOK_THREADS": "tinyllm.determinism",
+    "seed_everything": "tinyllm.determinism",
+    "data_dir": "tinyllm.paths",
+    "data_file": "tinyllm.paths",
+    "ConfigError": "tinyllm.config",
+    "ModelConfig": "tinyllm.config",
+    "gpt2_124m": "tinyllm.config",
+    "gpt2_style": "tinyllm.config",
+    "llama2_7b": "tinyllm.config",
+    "llama_style": "tinyllm.config",
+    "KVCache": "tinyllm.kv_cache",
+    "kv_cache_bytes_per_token": "tinyllm.kv_cache",
+    "TinyLLM": "tinyllm.model",
+    "count_parameters": "tinyllm.model",
+    "flops_per_token": "tinyllm.model",
+    "parameter_breakdown": "tinyllm.model",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tinyllm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # the next lookup finds it without calling __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,39 +1,91 @@
-"""Command line: ``python -m tinyllm doctor | execute [NOTEBOOK ...] | train [--recipe NAME] ...``."""
+"""The command line, all of it: ``python -m tinyllm doctor | execute | train | export``.
+
+No other module imports this one: each command calls a function of the package, imported when
+the command runs, so ``doctor`` works on a machine where torch is missing.
+
+    python -m tinyllm doctor                           is this machine ready? (notebook 00)
+    python -m tinyllm execute [NOTEBOOK ...]           re-execute notebooks in place (00)
+    python -m tinyllm train --recipe NAME [--set k=v]  rebuild a shipped artifact (07)
+    python -m tinyllm export CHECKPOINT WEIGHTS        a training checkpoint -> a shipped file (07)
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from tinyllm.determinism import NOTEBOOK_THREADS
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tinyllm", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tinyllm", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("doctor", help="check that this machine is ready for the course")
+
     execute = commands.add_parser(
         "execute", help="re-execute notebooks in place with the course's determinism settings"
     )
     execute.add_argument("notebooks", nargs="*", help="notebook files (default: all, in order)")
     execute.add_argument("--threads", type=int, default=NOTEBOOK_THREADS,
                          help=f"torch threads for the kernels (default {NOTEBOOK_THREADS})")
-    # train's options come from the config dataclasses; tinyllm.recipes parses them (see main).
-    commands.add_parser("train", add_help=False,
-                        help="train a model from a recipe (python -m tinyllm train --help)")
+
+    train = commands.add_parser(
+        "train", help="train a model from a recipe (under torchrun: DDP on every process)",
+        epilog="example: python -m tinyllm train --recipe smoke --set lr=3e-3 --set max_steps=10",
+    )
+    train.add_argument("--recipe", default="base", help="a registered recipe or a recipe .json file (default base)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override any field of the recipe's ModelConfig, TrainConfig or "
+                            "DataSpec, e.g. --set lr=1e-3 --set model.eps=1e-6 (repeatable)")
+    train.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
+    train.add_argument("--show", action="store_true", help="print the resolved recipe as JSON and exit")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    export = commands.add_parser("export", help="copy a training checkpoint to a weights-only float16 file")
+    export.add_argument("checkpoint", help="a checkpoint written by train (runs/NAME/step_*.safetensors)")
+    export.add_argument("weights", help="the file to write, e.g. data/checkpoints/base.safetensors")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "train":
-        # Imported only here, so that the other commands do not wait for torch to load.
-        from tinyllm.recipes import main as train
+def train(args: argparse.Namespace) -> int:
+    """``python -m tinyllm train``: resolve the recipe and its overrides, train, report."""
+    from tinyllm import distributed
+    from tinyllm.checkpoint import CheckpointError
+    from tinyllm.paths import DataFileError
+    from tinyllm.recipes import RecipeError, apply_overrides, get_recipe, run_recipe
+    from tinyllm.shipped import PretrainedError
 
-        return train(rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        recipe = apply_overrides(get_recipe(args.recipe), args.set)
+    except ValueError as error:  # RecipeError, ConfigError, TrainConfig's checks
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.show:
+        print(json.dumps(recipe.to_dict(), indent=2))
+        return 0
+    distributed.init()
+    is_main = distributed.is_main()  # asked now: after shutdown every process says rank 0
+    try:
+        _, _, history = run_recipe(recipe, resume=args.resume, progress=not args.no_progress)
+    except (CheckpointError, DataFileError, PretrainedError, RecipeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        distributed.shutdown()
+    if not is_main:
+        return 0
+    if history.val_loss:
+        print(f"recipe {recipe.name}: step {history.val_step[-1]}, val loss {history.val_loss[-1]:.4f}, "
+              f"perplexity {history.val_perplexity[-1]:.2f}, bits/byte {history.val_bits_per_byte[-1]:.4f}")
+    if recipe.train.checkpoint_dir:
+        print(f"checkpoints, tokenizer.json and recipe.json in {recipe.train.checkpoint_dir}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "doctor":
         from tinyllm.doctor import main as doctor
 
@@ -42,7 +94,17 @@ def main(argv: list[str] | None = None) -> int:
         from tinyllm.notebooks import main as execute
 
         return execute(args.notebooks, threads=args.threads)
-    raise AssertionError(args.command)
+    if args.command == "train":
+        return train(args)
+    from tinyllm.checkpoint import CheckpointError
+    from tinyllm.shipped import export_weights
+
+    try:
+        print(export_weights(args.checkpoint, args.weights))
+    except CheckpointError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Causal self-attention: from-scratch reference functions and the module the model uses.
 
-Taught in notebook 04 (attention); grouped-query attention (``repeat_kv``) in notebook 05.
+Taught in notebook 04 (attention); grouped-query attention (``repeat_kv``) in notebook 05; the
+padding mask (``padding_attention_mask``, for batches of prompts of different lengths) in 06.
 
 The reference functions (``softmax``, ``attention_weights``, ``attention``) spell out the math
 and are tested equal to PyTorch's fused ``F.scaled_dot_product_attention`` (SDPA), which the
@@ -32,8 +33,6 @@ def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
     Subtracting the maximum first changes nothing mathematically (it cancels in the ratio) but
     keeps ``exp`` from overflowing to ``inf``; masked entries of ``-inf`` become exactly 0.
-
-    Taught in notebook 04 (attention).
     """
     x_max = x.amax(dim=dim, keepdim=True)
     # A row that is entirely -inf would give (-inf) - (-inf) = nan; shift such rows by 0 instead.
@@ -52,13 +51,35 @@ def causal_mask(
 
     Returns:
         ``(q_len, k_len)`` bool, ``True`` = may attend.
-
-    Taught in notebook 04 (attention).
     """
     k_len = q_len if k_len is None else k_len
     query_pos = torch.arange(k_len - q_len, k_len, device=device)[:, None]
     key_pos = torch.arange(k_len, device=device)[None, :]
     return key_pos <= query_pos
+
+
+def padding_attention_mask(attention_mask: torch.Tensor, seq: int) -> torch.Tensor:
+    """Combine a padding mask with the causal mask, in the boolean form SDPA takes.
+
+    Args:
+        attention_mask: ``(batch, k_len)``, 1/True for real tokens, 0/False for padding; the
+            last ``seq`` columns are the tokens being processed now.
+        seq: number of query tokens.
+
+    Returns:
+        ``(batch, 1, seq, k_len)`` bool, ``True`` = may attend.
+    """
+    k_len = attention_mask.shape[-1]
+    causal = causal_mask(seq, k_len, device=attention_mask.device)
+    keep = causal[None, None] & attention_mask.bool()[:, None, None, :]
+    # A padding token at the start of a left-padded row has no real token to look at; a row
+    # with nothing to attend to would make softmax divide 0 by 0 (NaN). Letting every token
+    # see itself avoids that; the outputs at padding positions are ignored anyway.
+    itself = (
+        torch.arange(k_len, device=attention_mask.device)[None, :]
+        == (torch.arange(k_len - seq, k_len, device=attention_mask.device)[:, None])
+    )
+    return keep | itself[None, None]
 
 
 def attention_weights(
@@ -74,13 +95,12 @@ def attention_weights(
     Returns:
         ``(batch, heads, q_len, k_len)``; each row sums to 1. This is the matrix an attention
         heat map shows.
-
-    Taught in notebook 04 (attention).
     """
     # Dividing by sqrt(head_dim) keeps the scores' variance near 1 whatever the head width, so
     # the softmax does not saturate into a one-hot (and vanishing gradients) for wide heads.
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     if mask is not None:
+        # -inf before the softmax, so a forbidden key gets weight exactly 0 (not just small).
         scores = scores.masked_fill(~mask, float("-inf"))
     return softmax(scores, dim=-1)
 
@@ -106,13 +126,11 @@ def attention(
 
     Returns:
         ``(batch, heads, q_len, head_dim)``: for each query, a weighted average of the values.
-
-    Taught in notebook 04 (attention).
     """
     weights = attention_weights(q, k, mask)
-    if dropout_p > 0.0:
+    if dropout_p > 0.0:  # each query randomly ignores some keys (training only)
         weights = F.dropout(weights, p=dropout_p)
-    return weights @ v
+    return weights @ v  # each query's output: the values, averaged with its weights
 
 
 def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
@@ -127,8 +145,6 @@ def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
     which is where GQA saves memory. ``CausalSelfAttention`` does not even materialise them:
     it asks SDPA to share the kv heads itself (``enable_gqa=True``), which computes the same
     numbers as SDPA on ``repeat_kv``'s output.
-
-    Taught in notebook 05 (RoPE & GQA).
     """
     if n_rep == 1:
         return x
@@ -143,8 +159,6 @@ class CausalSelfAttention(nn.Module):
     ``n_kv_heads == n_heads`` is standard multi-head attention (MHA), ``n_kv_heads == 1`` is
     multi-query attention (MQA), anything in between is grouped-query attention (GQA). Parameter
     names follow Hugging Face's Llama: ``q_proj``, ``k_proj``, ``v_proj``, ``o_proj``.
-
-    Taught in notebook 04 (attention) and notebook 05 (RoPE & GQA).
     """
 
     def __init__(self, config: ModelConfig, layer_idx: int = 0) -> None:
@@ -190,9 +204,9 @@ class CausalSelfAttention(nn.Module):
         v = self.v_proj(x).view(batch, seq, self.n_kv_heads, self.head_dim).transpose(1, 2)
         if self.use_rope:
             if rope is None:
-                raise ValueError(
-                    "this config uses RoPE: pass rope=(cos, sin) for the positions of x"
-                )
+                raise ValueError("this config uses RoPE: pass rope=(cos, sin) for the positions of x")
+            # Rotate queries and keys (never values): their dot product then depends only on
+            # the distance between the two positions.
             cos, sin = rope
             q = apply_rope(q, cos, sin, self.rope_layout)
             k = apply_rope(k, cos, sin, self.rope_layout)
@@ -220,5 +234,6 @@ class CausalSelfAttention(nn.Module):
             dropout_p=self.dropout if self.training else 0.0,
             enable_gqa=self.n_rep > 1,
         )
+        # Heads side by side again; o_proj mixes what the heads found into one vector per token.
         out = out.transpose(1, 2).reshape(batch, seq, self.n_heads * self.head_dim)
         return self.resid_dropout(self.o_proj(out))

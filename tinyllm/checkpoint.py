@@ -105,8 +105,6 @@ def save_checkpoint(
 
     Returns:
         The path written.
-
-    Taught in notebook 07 (pretraining).
     """
     path = Path(path)
     tensors = {
@@ -167,13 +165,25 @@ def _read(path: Path, *, with_tensors: bool = True) -> tuple[dict[str, str], dic
     return metadata, tensors
 
 
-def load_config(path: str | os.PathLike) -> ModelConfig:
-    """The ``ModelConfig`` stored in a checkpoint (build the matching model with ``TinyLLM(...)``).
+def _info(metadata: dict[str, str]) -> CheckpointInfo:
+    return CheckpointInfo(
+        step=int(metadata["step"]),
+        model_config=ModelConfig(**json.loads(metadata["model_config"])),
+        train_config=json.loads(metadata["train_config"]) if "train_config" in metadata else None,
+        history=json.loads(metadata["history"]) if "history" in metadata else None,
+        has_optimizer="optimizer_groups" in metadata,
+    )
 
-    Taught in notebook 07 (pretraining).
-    """
+
+def read_info(path: str | os.PathLike) -> CheckpointInfo:
+    """What a checkpoint holds besides its tensors (step, configs, history), without loading them."""
     metadata, _ = _read(Path(path), with_tensors=False)
-    return ModelConfig(**json.loads(metadata["model_config"]))
+    return _info(metadata)
+
+
+def load_config(path: str | os.PathLike) -> ModelConfig:
+    """The ``ModelConfig`` stored in a checkpoint (build the matching model with ``TinyLLM(...)``)."""
+    return read_info(path).model_config
 
 
 def check_config(saved: ModelConfig, model_config: ModelConfig, path: str | os.PathLike = "checkpoint") -> None:
@@ -195,7 +205,7 @@ def load_checkpoint(
     model: nn.Module,
     optimizer: torch.optim.Optimizer | None = None,
     *,
-    restore_rng: bool = True,
+    restore_rng: bool = False,
 ) -> CheckpointInfo:
     """Load a checkpoint into ``model`` (and ``optimizer``), in place.
 
@@ -204,19 +214,18 @@ def load_checkpoint(
         model: a ``TinyLLM`` with the same config as the saved one.
         optimizer: an optimizer built the same way as the saved one (``make_optimizer``);
             its state is restored, so training resumes exactly where it stopped.
-        restore_rng: when the file has optimizer state, also restore PyTorch's random state.
+        restore_rng: also set PyTorch's global random state to the one saved with the
+            optimizer (what resuming a run with dropout needs; ``train(resume=...)`` asks for it).
 
     Raises:
         CheckpointError: the file is missing, truncated or corrupt; it was saved from a model
             with another config (the message names the fields); an optimizer is given but the
-            file has no optimizer state.
-
-    Taught in notebook 07 (pretraining).
+            file has no optimizer state; ``restore_rng`` but the file has no random state.
     """
     path = Path(path)
     metadata, tensors = _read(path)
-    saved_config = ModelConfig(**json.loads(metadata["model_config"]))
-    check_config(saved_config, model.config, path)
+    info = _info(metadata)
+    check_config(info.model_config, model.config, path)
 
     weights = {name[len("model."):]: t for name, t in tensors.items() if name.startswith("model.")}
     expected = set(unique_state_dict(model))
@@ -228,23 +237,17 @@ def load_checkpoint(
     # strict=False only because tied weights are stored once; the check above covers the rest.
     model.load_state_dict(weights, strict=False)
 
-    has_optimizer = "optimizer_groups" in metadata
+    resuming = optimizer is not None or restore_rng
+    if resuming and not info.has_optimizer:
+        raise CheckpointError(
+            f"checkpoint {path} holds weights only, no optimizer or random state, so training "
+            "cannot resume from it exactly; start a new run from these weights instead"
+        )
     if optimizer is not None:
-        if not has_optimizer:
-            raise CheckpointError(
-                f"checkpoint {path} holds weights only, no optimizer state, so training cannot "
-                "resume from it exactly; start a new run from these weights instead"
-            )
         optimizer.load_state_dict(_optimizer_state(metadata, tensors))
-        if restore_rng:
-            torch.set_rng_state(tensors["rng.torch"])
-    return CheckpointInfo(
-        step=int(metadata["step"]),
-        model_config=saved_config,
-        train_config=json.loads(metadata["train_config"]) if "train_config" in metadata else None,
-        history=json.loads(metadata["history"]) if "history" in metadata else None,
-        has_optimizer=has_optimizer,
-    )
+    if restore_rng:
+        torch.set_rng_state(tensors["rng.torch"])
+    return info
 
 
 def _optimizer_state(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> dict:
@@ -263,7 +266,7 @@ def _optimizer_state(metadata: dict[str, str], tensors: dict[str, torch.Tensor])
 def load_model(path: str | os.PathLike) -> TinyLLM:
     """A ``TinyLLM`` built from a checkpoint's config, with its weights, in eval mode.
 
-    Taught in notebook 07 (pretraining).
+    The one place that builds a model and then loads its weights into it.
     """
     model = TinyLLM(load_config(path))
     load_checkpoint(path, model)

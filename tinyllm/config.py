@@ -53,10 +53,12 @@ class ModelConfig:
         tie_embeddings: share one matrix between the token embedding and the output head.
         eps: the small constant that keeps the norms from dividing by zero.
 
+    The defaults are the course's model, written here and nowhere else: ``ModelConfig()`` is
+    ``llama_style()`` with plain multi-head attention (``n_kv_heads`` = ``n_heads`` = 8), and
+    ``llama_style()`` adds grouped-query attention (4 kv heads, the shipped base model).
+
     The config is frozen (immutable); make a variant with ``dataclasses.replace(cfg, n_layers=2)``
     or ``cfg.replace(n_layers=2)``.
-
-    Taught in notebook 06 (model and generation).
     """
 
     vocab_size: int = 4096
@@ -171,81 +173,42 @@ def swiglu_d_ff(d_model: int, multiple_of: int = 32) -> int:
     SwiGLU has three matrices instead of two, so Llama shrinks the hidden width by 2/3 to keep
     the MLP's parameter count close to a GELU MLP of width ``4 * d_model``. Llama-2 rounds up to
     a multiple of 256 (``swiglu_d_ff(4096, 256) == 11008``); the course's small models use 32.
-
-    Taught in notebook 05 (RoPE & GQA).
     """
     hidden = int(2 * 4 * d_model / 3)
     return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
 
 
-#: The size both course presets share, so that their comparison is about architecture only.
-COURSE_SIZE = dict(vocab_size=4096, context_length=512, d_model=256, n_layers=4, n_heads=8)
-
-
 def gpt2_style(**overrides) -> ModelConfig:
     """A small GPT-2-style model: LayerNorm, learned positions, GELU MLP, biases, tied embeddings.
 
-    Same size as ``llama_style()`` so the two can be compared; any field can be overridden,
-    e.g. ``gpt2_style(n_layers=2, vocab_size=2048)``. ``d_ff`` follows ``d_model``
-    (``4 * d_model``) unless given.
-
-    Taught in notebook 06 (model and generation).
+    The size is ``ModelConfig``'s default, the same as ``llama_style()``, so the two compare
+    architecture only; any field can be overridden, e.g. ``gpt2_style(n_layers=2)``. ``d_ff``
+    follows ``d_model`` (``4 * d_model``) unless given.
     """
-    fields = dict(
-        **COURSE_SIZE,
-        n_kv_heads=None,
-        d_ff=None,
-        norm="layernorm",
-        positions="learned",
-        mlp="gelu",
-        dropout=0.0,
-        bias=True,
-        tie_embeddings=True,
-        eps=1e-5,
-    )
-    fields.update(overrides)
-    return ModelConfig(**fields)
+    return ModelConfig(**{"norm": "layernorm", "positions": "learned", "mlp": "gelu", "bias": True,
+                          **overrides})
 
 
 def llama_style(**overrides) -> ModelConfig:
-    """The course's default model: Llama-style, about 4M parameters.
+    """The course's default model: Llama-style, about 4M parameters; ``ModelConfig``'s defaults
+    plus grouped-query attention.
 
-    RMSNorm, RoPE (``half`` layout), SwiGLU, no biases, grouped-query attention with 8 query
-    heads sharing 4 key/value heads, and a tied embedding (at this size the embedding is a
-    quarter of the model, so tying saves a lot). 4 layers of width 256 train on two CPU cores in
-    minutes. ``context_length=512`` leaves room to generate 256 tokens after a prompt of up to
-    256 tokens. Any field can be overridden, e.g. ``llama_style(vocab_size=2048)``; unless
-    given, ``n_kv_heads`` is ``n_heads // 2`` (``n_heads`` if odd) and ``d_ff`` is ``swiglu_d_ff(d_model)``.
-
-    Taught in notebook 06 (model and generation).
+    RMSNorm, RoPE (``half`` layout), SwiGLU, no biases, 8 query heads sharing 4 key/value heads,
+    and a tied embedding (at this size the embedding is a quarter of the model, so tying saves a
+    lot). 4 layers of width 256 train on two CPU cores in minutes. ``context_length=512`` leaves
+    room to generate 256 tokens after a prompt of up to 256 tokens. Any field can be overridden,
+    e.g. ``llama_style(vocab_size=2048)``; unless given, ``n_kv_heads`` is ``n_heads // 2``
+    (``n_heads`` if odd) and ``d_ff`` is ``swiglu_d_ff(d_model)``.
     """
-    fields = dict(
-        **COURSE_SIZE,
-        n_kv_heads=None,
-        d_ff=None,
-        norm="rmsnorm",
-        positions="rope",
-        mlp="swiglu",
-        rope_theta=10000.0,
-        rope_layout="half",
-        dropout=0.0,
-        bias=False,
-        tie_embeddings=True,
-        eps=1e-5,
-    )
-    fields.update(overrides)
-    if fields["n_kv_heads"] is None:
+    if overrides.get("n_kv_heads") is None:
         # Two query heads per kv head (GQA); plain MHA when n_heads is odd.
-        n_heads = fields["n_heads"]
-        fields["n_kv_heads"] = n_heads // 2 if n_heads % 2 == 0 else n_heads
-    return ModelConfig(**fields)
+        n_heads = overrides.get("n_heads", ModelConfig.n_heads)
+        overrides["n_kv_heads"] = n_heads // 2 if n_heads % 2 == 0 else n_heads
+    return ModelConfig(**overrides)
 
 
 def gpt2_124m() -> ModelConfig:
-    """GPT-2 small as released by OpenAI (124M parameters). For arithmetic, not for building here.
-
-    Taught in notebook 06 (model and generation).
-    """
+    """GPT-2 small as released by OpenAI (124M parameters). For arithmetic, not for building here."""
     return ModelConfig(
         vocab_size=50257,
         context_length=1024,
@@ -265,10 +228,7 @@ def gpt2_124m() -> ModelConfig:
 
 
 def llama2_7b() -> ModelConfig:
-    """Llama-2-7B as in Touvron et al. 2023 (6,738,415,616 parameters). For arithmetic only.
-
-    Taught in notebook 06 (model and generation).
-    """
+    """Llama-2-7B as in Touvron et al. 2023 (6,738,415,616 parameters). For arithmetic only."""
     return ModelConfig(
         vocab_size=32000,
         context_length=4096,

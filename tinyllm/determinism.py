@@ -1,6 +1,4 @@
-"""Seeding and thread settings that make notebook outputs repeatable.
-
-Taught in notebook 00 (setup).
+"""Seeding and thread settings that make notebook outputs repeatable (notebook 00, setup).
 
 Why a fixed thread count: PyTorch splits large reductions (matmul, sum) across threads, and
 floating-point addition is not associative, so the last bits of a result can depend on the
@@ -12,9 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-
-import numpy as np
-import torch
 
 #: Threads used when notebooks are executed by ``python -m tinyllm execute`` and by nbval.
 #: Two, because the reference machine (a workshop laptop, CI) has two CPU cores.
@@ -39,9 +34,12 @@ def seed_everything(seed: int = 0, *, deterministic: bool = True, threads: int |
 
     Returns:
         The seed, so a notebook can print what it used.
-
-    Taught in notebook 00 (setup).
     """
+    # Imported here, not at the top: `python -m tinyllm doctor` imports this module for
+    # NOTEBOOK_THREADS and must run on a machine where numpy or torch is missing.
+    import numpy as np
+    import torch
+
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}; pass e.g. seed_everything(0)")
     random.seed(seed)

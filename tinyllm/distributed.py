@@ -30,8 +30,6 @@ def init(backend: str = "gloo") -> bool:
 
     Returns:
         Whether this process is now part of a group.
-
-    Taught in notebook 11 (scaling out).
     """
     if not launched_by_torchrun() or is_initialized():
         return is_initialized()

@@ -58,6 +58,11 @@ def check_package(dist: str, module: str) -> Check:
         found = importlib.util.find_spec(module) is not None
     except (metadata.PackageNotFoundError, ModuleNotFoundError):
         found = False
+    if not found and dist == "torch":
+        # Installed first and on its own: a plain `pip install torch` on Linux fetches the
+        # GB-sized CUDA build, which the course does not need.
+        return Check(dist, False, "not installed; run `pip install torch==2.13.0 --index-url "
+                                  "https://download.pytorch.org/whl/cpu` (see README.md)")
     if not found:
         return Check(dist, False, "not installed; run `pip install -e .` in the course folder")
     return Check(dist, True, version)

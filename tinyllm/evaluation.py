@@ -24,10 +24,7 @@ from tinyllm.precision import autocast_context
 
 @dataclass(frozen=True)
 class EvalResult:
-    """Validation figures. ``bits_per_byte`` is ``None`` when bytes-per-token is not known.
-
-    Taught in notebook 07 (pretraining).
-    """
+    """Validation figures. ``bits_per_byte`` is ``None`` when bytes-per-token is not known."""
 
     loss: float
     perplexity: float
@@ -36,10 +33,7 @@ class EvalResult:
 
 
 def bytes_per_token(text: str, ids: Iterable[int] | torch.Tensor) -> float:
-    """UTF-8 bytes of ``text`` per token of its encoding ``ids``.
-
-    Taught in notebook 07 (pretraining).
-    """
+    """UTF-8 bytes of ``text`` per token of its encoding ``ids``."""
     n_tokens = len(ids)
     if n_tokens == 0:
         raise ValueError("ids is empty; encode the validation text first")
@@ -53,8 +47,6 @@ def bits_per_byte(loss: float, bytes_per_token: float) -> float:
     byte. Loss and perplexity depend on the tokenizer (a bigger vocabulary makes each token
     carry more text and harder to guess), bits per byte does not: it is how well the model
     compresses the text itself, so it compares runs with different tokenizers.
-
-    Taught in notebook 07 (pretraining).
     """
     return loss / (math.log(2) * bytes_per_token)
 
@@ -93,8 +85,6 @@ def evaluate(
         `EvalResult`: ``loss`` averaged over all counted target tokens (``IGNORE_INDEX``
         excluded), ``perplexity = exp(loss)`` (the number of equally likely tokens the model is
         as unsure as), and ``bits_per_byte``.
-
-    Taught in notebook 07 (pretraining).
     """
     if isinstance(data, Dataset):
         data = eval_batches(data, batch_size)

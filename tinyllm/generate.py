@@ -23,8 +23,6 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
 
     As ``temperature -> 0`` all probability goes to the largest logit (greedy decoding); use
     ``temperature=0`` in ``sample_next_token``/``generate`` for exactly greedy.
-
-    Taught in notebook 06 (model and generation).
     """
     if not temperature > 0:
         raise ValueError(
@@ -41,8 +39,6 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     Args:
         logits: ``(..., vocab_size)``.
         k: how many candidates to keep (``k >= vocab_size`` keeps all).
-
-    Taught in notebook 06 (model and generation).
     """
     if k < 1:
         raise ValueError(f"top_k must be >= 1, got {k}")
@@ -62,8 +58,6 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     Args:
         logits: ``(..., vocab_size)``.
         p: in ``(0, 1]``; ``1`` keeps everything.
-
-    Taught in notebook 06 (model and generation).
     """
     if not 0.0 < p <= 1.0:
         raise ValueError(f"top_p must be in (0, 1], got {p}")
@@ -92,8 +86,6 @@ def sample_next_token(
 
     Returns:
         ``(batch,)`` token ids.
-
-    Taught in notebook 06 (model and generation).
     """
     if temperature == 0:
         return logits.argmax(dim=-1)
@@ -150,8 +142,6 @@ def generate(
         ``ids`` with the new tokens appended, ``(batch, seq + new)`` (or ``(seq + new,)`` for a
         1-D prompt); with ``return_logits``, ``(ids, logits)`` where ``logits`` is
         ``(batch, new, vocab_size)`` (or ``(new, vocab_size)``).
-
-    Taught in notebook 06 (model and generation).
     """
     config = model.config
     param = next(model.parameters())
@@ -174,7 +164,7 @@ def generate(
         )
     if seed is not None and generator is not None:
         raise ValueError("pass either seed or generator, not both")
-    if seed is not None:
+    if seed is not None:  # a private generator: the global random state is not touched
         generator = torch.Generator(device=param.device).manual_seed(seed)
     stop = None
     if stop_tokens is not None:
@@ -183,6 +173,7 @@ def generate(
     was_training = model.training
     model.eval()  # no dropout while generating
     try:
+        # Sized for exactly this generation (prompt + new tokens): one allocation, never full.
         cache = (
             KVCache(config, ids.shape[0], max_length=total, dtype=param.dtype, device=param.device)
             if use_cache
@@ -193,20 +184,24 @@ def generate(
         step_logits = []
         for _ in range(max_new_tokens):
             if use_cache:
+                # Only the new token(s): everything earlier is already in the cache.
                 logits = model(step_input, kv_cache=cache, last_only=True)[:, -1]
             else:
+                # The whole sequence again, every step: the slow reference the cache must equal.
                 logits = model(ids, last_only=True)[:, -1]
             if return_logits:
                 step_logits.append(logits)
             next_token = sample_next_token(logits, temperature, top_k, top_p, generator)
             if stop is not None:
+                # A batch grows as one tensor, so a row that has stopped keeps repeating its
+                # stop token until every row has stopped.
                 next_token = torch.where(finished, ids[:, -1], next_token)
                 finished |= torch.isin(next_token, stop)
             ids = torch.cat((ids, next_token[:, None]), dim=1)
-            step_input = next_token[:, None]
+            step_input = next_token[:, None]  # what the cached model needs next: one token per row
             if stop is not None and bool(finished.all()):
                 break
-    finally:
+    finally:  # even after an error, hand the model back in the mode we found it
         model.train(was_training)
 
     if not return_logits:

@@ -21,8 +21,6 @@ def kv_cache_bytes_per_token(config: ModelConfig, bytes_per_value: int = 2) -> i
     The 2 is one key plus one value. ``bytes_per_value=2`` for fp16/bf16, 4 for fp32.
     For Llama-2-7B (MHA, 32 kv heads) that is 512 KiB per token; GQA and MQA divide it by
     ``n_heads / n_kv_heads``.
-
-    Taught in notebook 05 (RoPE & GQA).
     """
     return 2 * config.n_layers * config.n_kv_heads * config.head_dim * bytes_per_value
 
@@ -36,8 +34,6 @@ class KVCache:
 
     Usage: ``cache = KVCache(config, batch_size=1)`` then ``model(ids, kv_cache=cache)`` with the
     prompt, then ``model(next_id, kv_cache=cache)`` for each new token. ``generate`` does this.
-
-    Taught in notebook 06 (model and generation).
     """
 
     def __init__(
@@ -93,6 +89,7 @@ class KVCache:
                 f"KV cache was made for batch_size={self.keys[layer_idx].shape[0]}, got a batch of "
                 f"{k.shape[0]}; create one cache per batch shape"
             )
+        # Write the new positions right after the ones already stored ...
         start = self.lengths[layer_idx]
         end = start + k.shape[2]
         if end > self.max_length:
@@ -104,6 +101,7 @@ class KVCache:
         self.keys[layer_idx][:, :, start:end] = k
         self.values[layer_idx][:, :, start:end] = v
         self.lengths[layer_idx] = end
+        # ... and attend over all of them: slices are views, so nothing is copied per step.
         return self.keys[layer_idx][:, :, :end], self.values[layer_idx][:, :, :end]
 
     def reset(self) -> None:

@@ -1,6 +1,7 @@
 """``TinyLLM``: GPT-2-style and Llama-style language models from one ``ModelConfig``.
 
-Taught in notebook 06 (model and generation).
+Taught in notebook 06 (model and generation): the pre-norm ``Block``, the model, its loss, and
+its parameter and FLOP counts.
 
 token ids -> token embedding (+ learned/sinusoidal positions) -> ``n_layers`` pre-norm blocks
 (RoPE inside attention when configured) -> final norm -> ``lm_head`` -> logits over the vocabulary.
@@ -18,10 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tinyllm.attention import causal_mask
+from tinyllm.attention import CausalSelfAttention, padding_attention_mask
 from tinyllm.config import ModelConfig
+from tinyllm.embeddings import SinusoidalPositions
 from tinyllm.kv_cache import KVCache
-from tinyllm.layers import Block, SinusoidalPositions, make_norm
+from tinyllm.layers import GeluMLP, LayerNorm, RMSNorm, SwiGLU
 from tinyllm.rope import RotaryEmbedding
 
 #: Targets equal to this are left out of the loss (padding, or prompt tokens in SFT); the same
@@ -30,10 +32,7 @@ IGNORE_INDEX = -100
 
 
 def log_softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    """``log(softmax(x))`` computed stably as ``x - max - log(sum(exp(x - max)))``.
-
-    Taught in notebook 06 (model and generation).
-    """
+    """``log(softmax(x))`` computed stably as ``x - max - log(sum(exp(x - max)))``."""
     shifted = logits - logits.amax(dim=dim, keepdim=True)
     return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
 
@@ -51,19 +50,54 @@ def cross_entropy(
 
     Returns:
         A scalar: the mean over the counted targets.
-
-    Taught in notebook 06 (model and generation).
     """
     keep = targets != ignore_index
     log_probs = log_softmax(logits[keep], dim=-1)
     return -log_probs.gather(-1, targets[keep][:, None]).mean()
 
 
-class TinyLLM(nn.Module):
-    """A decoder-only transformer language model, GPT-2-style or Llama-style by its config.
+def make_norm(config: ModelConfig) -> nn.Module:
+    """The norm the config asks for, over ``d_model`` channels."""
+    if config.norm == "rmsnorm":
+        return RMSNorm(config.d_model, config.eps)
+    return LayerNorm(config.d_model, config.eps, bias=config.bias)
 
-    Taught in notebook 06 (model and generation).
+
+def make_mlp(config: ModelConfig) -> nn.Module:
+    """The MLP the config asks for."""
+    cls = SwiGLU if config.mlp == "swiglu" else GeluMLP
+    return cls(config.d_model, config.d_ff, bias=config.bias, dropout=config.dropout)
+
+
+class Block(nn.Module):
+    """One pre-norm transformer block: ``x + attn(norm(x))``, then ``x + mlp(norm(x))``.
+
+    Normalising the *input* of each branch (pre-norm, GPT-2 onwards) leaves the residual stream
+    itself untouched from embedding to output, which keeps gradients healthy in deep stacks.
+    Names follow Hugging Face's ``LlamaDecoderLayer``.
     """
+
+    def __init__(self, config: ModelConfig, layer_idx: int = 0) -> None:
+        super().__init__()
+        self.input_layernorm = make_norm(config)
+        self.self_attn = CausalSelfAttention(config, layer_idx)
+        self.post_attention_layernorm = make_norm(config)
+        self.mlp = make_mlp(config)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        rope: tuple[torch.Tensor, torch.Tensor] | None = None,
+        attention_mask: torch.Tensor | None = None,
+        kv_cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        """``(batch, seq, d_model) -> (batch, seq, d_model)``; arguments as ``CausalSelfAttention``."""
+        x = x + self.self_attn(self.input_layernorm(x), rope, attention_mask, kv_cache)
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+class TinyLLM(nn.Module):
+    """A decoder-only transformer language model, GPT-2-style or Llama-style by its config."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -175,32 +209,6 @@ class TinyLLM(nn.Module):
         return logits, loss
 
 
-def padding_attention_mask(attention_mask: torch.Tensor, seq: int) -> torch.Tensor:
-    """Combine a padding mask with the causal mask, in the boolean form SDPA takes.
-
-    Args:
-        attention_mask: ``(batch, k_len)``, 1/True for real tokens, 0/False for padding; the
-            last ``seq`` columns are the tokens being processed now.
-        seq: number of query tokens.
-
-    Returns:
-        ``(batch, 1, seq, k_len)`` bool, ``True`` = may attend.
-
-    Taught in notebook 06 (model and generation).
-    """
-    k_len = attention_mask.shape[-1]
-    causal = causal_mask(seq, k_len, device=attention_mask.device)
-    keep = causal[None, None] & attention_mask.bool()[:, None, None, :]
-    # A padding token at the start of a left-padded row has no real token to look at; a row
-    # with nothing to attend to would make softmax divide 0 by 0 (NaN). Letting every token
-    # see itself avoids that; the outputs at padding positions are ignored anyway.
-    itself = (
-        torch.arange(k_len, device=attention_mask.device)[None, :]
-        == (torch.arange(k_len - seq, k_len, device=attention_mask.device)[:, None])
-    )
-    return keep | itself[None, None]
-
-
 def parameter_breakdown(config: ModelConfig) -> dict[str, int]:
     """Parameters of each part of a ``TinyLLM``, from the config alone (nothing is built).
 
@@ -208,8 +216,6 @@ def parameter_breakdown(config: ModelConfig) -> dict[str, int]:
         ``{"embedding", "positions", "attention", "mlp", "norms", "lm_head"}`` -> count, where
         ``attention``, ``mlp`` and ``norms`` are summed over all layers (``norms`` includes the
         final norm) and ``lm_head`` is 0 when tied to the embedding.
-
-    Taught in notebook 06 (model and generation).
     """
     d, hd, n_layers = config.d_model, config.head_dim, config.n_layers
     q_width, kv_width = config.n_heads * hd, config.n_kv_heads * hd
@@ -235,8 +241,6 @@ def count_parameters(config: ModelConfig) -> int:
     """Total parameters of ``TinyLLM(config)``, by formula (equals ``sum(p.numel())``).
 
     ``count_parameters(llama2_7b()) == 6_738_415_616``.
-
-    Taught in notebook 06 (model and generation).
     """
     return sum(parameter_breakdown(config).values())
 
@@ -256,8 +260,6 @@ def flops_per_token(
     Args:
         seq_len: the sequence length; default ``config.context_length``.
         training: forward + backward instead of forward only.
-
-    Taught in notebook 06 (model and generation).
     """
     seq_len = config.context_length if seq_len is None else seq_len
     parts = parameter_breakdown(config)

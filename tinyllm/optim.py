@@ -11,13 +11,11 @@ Two pure pieces, kept apart from the loop so a notebook can look at each on its 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:  # only for type hints: train.py imports this module
-    from tinyllm.train import TrainConfig
+from tinyllm.train_config import TrainConfig
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
@@ -39,8 +37,6 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     Returns:
         ``[{"params": decayed, "weight_decay": weight_decay}, {"params": others, "weight_decay": 0.0}]``,
         each parameter in exactly one group, in ``model.parameters()`` order.
-
-    Taught in notebook 07 (pretraining).
     """
     no_decay = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
     decay = {id(m.weight) for m in model.modules() if isinstance(m, nn.Linear)} - no_decay
@@ -56,8 +52,6 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
 
     The learning rate is set by the loop on every step (see `lr_at`), so the ``lr`` given here
     is only the starting value.
-
-    Taught in notebook 07 (pretraining).
     """
     return torch.optim.AdamW(
         param_groups(model, cfg.weight_decay),
@@ -80,8 +74,6 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     - after ``max_steps``: stays at ``min_lr``.
 
     A pure function of ``(step, cfg)``, so the schedule can be plotted without training.
-
-    Taught in notebook 07 (pretraining).
     """
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps

@@ -16,7 +16,5 @@ def autocast_context(enabled: bool):
     bfloat16 keeps float32's 8 exponent bits (its range) and drops mantissa bits (precision),
     so unlike float16 it needs no loss scaling. Autocast runs matmuls in bf16 and keeps
     precision-sensitive ops (softmax, losses, norms' reductions) in float32.
-
-    Taught in notebook 07 (pretraining).
     """
     return torch.autocast("cpu", dtype=torch.bfloat16) if enabled else nullcontext()

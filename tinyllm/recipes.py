@@ -1,93 +1,84 @@
-"""Recipes: a named, complete description of a training run (model + training + data), and the
-code that runs one. ``python -m tinyllm train --recipe NAME`` is a thin layer over `run_recipe`.
+"""Recipes: one named, complete description per training run, and the code that runs one.
 
-Taught in notebook 07 (pretraining).
+Taught in notebook 07 (pretraining). ``python -m tinyllm train --recipe NAME`` runs `run_recipe`.
 
-A recipe is three frozen configs: ``ModelConfig`` (what to build), ``TrainConfig`` (how to
-optimise) and `DataSpec` (what to read and how to tokenise it). Any field can be changed with an
-override ``"key=value"``: ``lr=1e-3``, ``d_model=128``, ``n_train=500``; a name that two
-sections share (``eps``) is qualified: ``train.eps=1e-8``, ``model.eps=1e-6``.
+A recipe names what to build (``ModelConfig``), how to optimise (``TrainConfig``), what to read
+(``DataSpec``), what it starts from (``start``) and which trainer runs it (``trainer``). Every
+shipped artifact is one recipe, so one command rebuilds it. A later stage adds a trainer to
+`TRAINERS` and a recipe that starts where the previous one ended, e.g. an SFT recipe with
+``start="shipped:base"`` (or ``"recipe:base"``, the last checkpoint of a ``base`` run) and
+``trainer="sft"``.
+
+Any field can be changed with an override ``"key=value"`` (``--set`` on the command line):
+``lr=1e-3``, ``d_model=128``, ``n_train=500``; a name that two sections share (``eps``) is
+qualified: ``train.eps=1e-8``, ``model.eps=1e-6``. A recipe can also be a JSON file:
+``{"extends": "base", "train": {"lr": 1e-3}, "model": {...}, "data": {...}}`` (``extends``
+defaults to ``base``); a run writes its resolved recipe as such a file, ``recipe.json``.
 
 Registered recipes:
 
 - ``base``: the course's base model (shipped as ``data/checkpoints/base.safetensors``):
-  TinyTales in English and Chinese, the shipped BPE tokenizer
-  (``data/tokenizer/tinytales-bpe-4096.json``, made by `train_tokenizer`), ``llama_style()``,
-  with the learning rate, batch and step count tuned to train in under 30 minutes on 2 cores
-  (27 minutes measured from scratch on an idle machine; figures in data/README.md).
+  TinyTales in English and Chinese, the shipped BPE tokenizer, ``llama_style()``, with the
+  learning rate, batch and step count tuned to train in under 30 minutes on 2 cores (27
+  minutes measured from scratch on an idle machine; figures in data/README.md).
   ``--set data.tokenizer=bpe`` retrains the tokenizer in the run instead of loading it.
 - ``smoke``: the same pipeline shrunk to seconds, for tests and for checking a set-up.
-
-A recipe can also be a JSON file: ``{"extends": "base", "train": {"lr": 1e-3}, "model": {...},
-"data": {...}}`` (``extends`` defaults to ``base``).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from tinyllm import distributed
+from tinyllm.checkpoint import load_model
 from tinyllm.config import ModelConfig, llama_style
-from tinyllm.train import TrainConfig
+from tinyllm.data.prepare import (
+    SHIPPED_TOKENIZER,
+    DataSpec,
+    RecipeError,
+    load_tokenizer,
+    prepare_data,
+)
+from tinyllm.model import TinyLLM
+from tinyllm.shipped import load_pretrained
+from tinyllm.stories import story_sampler
+from tinyllm.tokenizers import BPETokenizer
+from tinyllm.train import History, checkpoint_path, train
+from tinyllm.train_config import TrainConfig
 
 SECTIONS = ("model", "train", "data")
-#: The shipped tokenizer the ``base`` recipe loads (under ``data/``; made by `train_tokenizer`).
-SHIPPED_TOKENIZER = "tokenizer/tinytales-bpe-4096.json"
-#: A BPE tokenizer trains on at most this many training stories, the first ones of the split
-#: (more would slow BPE down and barely change its merges). The shipped tokenizer is ``base``'s.
-TOKENIZER_STORIES = 20_000
-
-
-class RecipeError(ValueError):
-    """An unknown recipe or override; the message says what exists."""
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """Where the tokens come from.
-
-    Attributes:
-        corpus: ``"tinytales"`` (embedded, offline).
-        lang: ``"en"``, ``"zh"`` or ``"mix"`` (each story in one of the two, half and half).
-        n_train, n_val: stories in the training and validation splits.
-        corpus_seed: the TinyTales generation seed.
-        tokenizer: ``"bpe"``: train our byte-level BPE on the first ``TOKENIZER_STORIES``
-            stories of the training split with ``ModelConfig.vocab_size`` tokens; or a tokenizer ``.json`` file (written by
-            ``BPETokenizer.save``) to load: a shipped name under ``data/`` such as
-            ``"tokenizer/tinytales-bpe-4096.json"`` (sha256-checked), or any path.
-        seq_len: tokens per training window (at most the model's ``context_length``).
-        stride: step between windows (``None``: ``seq_len``, windows that touch).
-
-    Taught in notebook 07 (pretraining).
-    """
-
-    corpus: str = "tinytales"
-    lang: str = "mix"
-    n_train: int = 20_000
-    n_val: int = 500
-    corpus_seed: int = 0
-    tokenizer: str = "bpe"
-    seq_len: int = 256
-    stride: int | None = None
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """A complete training run: ``name``, ``model``, ``train`` and ``data`` configs."""
+    """A complete training run.
+
+    Attributes:
+        name: what ``--recipe`` calls it.
+        model, train, data: the three configs.
+        start: the weights it starts from: ``"scratch"`` (random, seeded by ``train.seed``),
+            ``"shipped:NAME"`` (a model under ``data/``, e.g. ``"shipped:base"``) or
+            ``"recipe:NAME"`` (the last checkpoint that recipe's run wrote).
+        trainer: the key of `TRAINERS` whose function trains it.
+    """
 
     name: str
     model: ModelConfig
     train: TrainConfig
     data: DataSpec
+    start: str = "scratch"
+    trainer: str = "pretrain"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, **{s: dataclasses.asdict(getattr(self, s)) for s in SECTIONS}}
+        return {"name": self.name, "start": self.start, "trainer": self.trainer,
+                **{s: dataclasses.asdict(getattr(self, s)) for s in SECTIONS}}
 
 
 def base() -> Recipe:
@@ -120,15 +111,12 @@ def smoke() -> Recipe:
     )
 
 
-#: Recipe name -> function that builds it.
+#: Recipe name -> function that builds it. A new stage adds its recipes here.
 RECIPES: dict[str, Callable[[], Recipe]] = {"base": base, "smoke": smoke}
 
 
 def get_recipe(name_or_path: str) -> Recipe:
-    """A registered recipe by name, or a recipe JSON file (see the module docstring).
-
-    Taught in notebook 07 (pretraining).
-    """
+    """A registered recipe by name, or a recipe JSON file (see the module docstring)."""
     if name_or_path in RECIPES:
         return RECIPES[name_or_path]()
     path = Path(name_or_path)
@@ -140,13 +128,16 @@ def get_recipe(name_or_path: str) -> Recipe:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise RecipeError(f"recipe file {path} is not valid JSON: {error}") from None
-    unknown = set(spec) - {"extends", "name", *SECTIONS}
+    unknown = set(spec) - {"extends", "name", "start", "trainer", *SECTIONS}
     if unknown:
-        raise RecipeError(f"recipe file {path} has unknown keys {sorted(unknown)}; use extends, name, {', '.join(SECTIONS)}")
+        raise RecipeError(f"recipe file {path} has unknown keys {sorted(unknown)}; use extends, "
+                          f"name, start, trainer, {', '.join(SECTIONS)}")
     recipe = get_recipe(spec.get("extends", "base"))
     overrides = [(f"{section}.{key}", value) for section in SECTIONS for key, value in spec.get(section, {}).items()]
     recipe = apply_overrides(recipe, overrides)
-    return dataclasses.replace(recipe, name=spec.get("name", path.stem))
+    return dataclasses.replace(recipe, name=spec.get("name", path.stem),
+                               start=spec.get("start", recipe.start),
+                               trainer=spec.get("trainer", recipe.trainer))
 
 
 def field_names() -> dict[str, list[str]]:
@@ -201,10 +192,7 @@ def apply_overrides(recipe: Recipe, overrides: Iterable[str | tuple[str, Any]]) 
 
     Raises:
         RecipeError: an unknown or ambiguous key, or a value of the wrong type; an invalid
-            combination raises the config's own error (e.g. ``ConfigError`` for
-            ``n_heads=7``).
-
-    Taught in notebook 07 (pretraining).
+            combination raises the config's own error (e.g. ``ConfigError`` for ``n_heads=7``).
     """
     changes: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     for item in overrides:
@@ -231,209 +219,63 @@ def apply_overrides(recipe: Recipe, overrides: Iterable[str | tuple[str, Any]]) 
 # ---------------------------------------------------------------- running a recipe
 
 
-@dataclass
-class PreparedData:
-    """A recipe's data, ready for `train`: windows, the tokenizer, and bytes per token."""
-
-    train: Any  # WindowDataset
-    val: Any  # WindowDataset
-    tokenizer: Any  # BPETokenizer
-    bytes_per_token: float
-
-
-def load_tokenizer(name: str, vocab_size: int):
-    """The tokenizer file ``name`` (a shipped file under ``data/``, checked, or a path),
-    which must have ``vocab_size`` tokens.
-
-    Taught in notebook 07 (pretraining).
-    """
-    from tinyllm.paths import SHIPPED_FILES, data_file
-    from tinyllm.tokenizers import BPETokenizer
-
-    if not name.endswith(".json"):
-        raise RecipeError(f"data.tokenizer={name!r}: use 'bpe' (train one) or a tokenizer .json file")
-    path = data_file(name) if name in SHIPPED_FILES else Path(name)
-    if not path.is_file():
-        raise RecipeError(f"tokenizer file {path} does not exist; use data.tokenizer=bpe to train one")
-    tokenizer = BPETokenizer.load(path)
-    if tokenizer.n_vocab != vocab_size:
-        raise RecipeError(f"tokenizer {name} has {tokenizer.n_vocab} tokens but the model's "
-                          f"vocab_size={vocab_size}; set model.vocab_size={tokenizer.n_vocab} "
-                          "or use data.tokenizer=bpe")
-    return tokenizer
+def start_model(recipe: Recipe) -> tuple[TinyLLM, BPETokenizer | None]:
+    """The model a recipe starts from, and its tokenizer (``None``: the data's, from scratch)."""
+    kind, _, name = recipe.start.partition(":")
+    if recipe.start == "scratch":
+        torch.manual_seed(recipe.train.seed)  # the same initial weights every run
+        return TinyLLM(recipe.model), None
+    if kind == "shipped":
+        model, tokenizer = load_pretrained(name)
+    elif kind == "recipe":
+        source = get_recipe(name).train
+        if source.checkpoint_dir is None:
+            raise RecipeError(f"start={recipe.start!r}: recipe {name!r} writes no checkpoints")
+        path = checkpoint_path(source.checkpoint_dir, source.max_steps)
+        if not path.is_file():
+            raise RecipeError(f"start={recipe.start!r} needs {path}: run "
+                              f"`python -m tinyllm train --recipe {name}` first")
+        model = load_model(path)
+        tokenizer = load_tokenizer(str(Path(source.checkpoint_dir) / "tokenizer.json"))
+    else:
+        raise RecipeError(f"start={recipe.start!r}: use 'scratch', 'shipped:NAME' or 'recipe:NAME'")
+    if model.config != recipe.model:
+        raise RecipeError(f"start={recipe.start!r} is a different model from recipe "
+                          f"{recipe.name!r}'s; make the recipe's model config equal to it")
+    return model.train(), tokenizer
 
 
-def train_tokenizer(recipe: Recipe | None = None, n_stories: int = TOKENIZER_STORIES):
-    """Train the BPE tokenizer of ``recipe`` (default ``base``) on the first ``n_stories`` stories
-    of its training split (a larger split starts with the same stories, so the tokenizer does
-    not change when a recipe trains the model on more).
-
-    This is how ``data/tokenizer/tinytales-bpe-4096.json`` was made (about a minute)::
-
-        python -c "from tinyllm.recipes import train_tokenizer; \\
-            train_tokenizer().save('data/tokenizer/tinytales-bpe-4096.json')"
-
-    The result is byte-identical on every run (the corpus and BPE are deterministic).
-
-    Taught in notebook 07 (pretraining).
-    """
-    from tinyllm.data import load_corpus
-    from tinyllm.tokenizers import BPETokenizer
-
-    recipe = recipe or base()
-    spec = recipe.data
-    corpus = load_corpus("tinytales", n_train=min(spec.n_train, n_stories), n_val=spec.n_val,
-                         lang=spec.lang, seed=spec.corpus_seed)
-    return BPETokenizer.train(corpus["train"]["text"], recipe.model.vocab_size)
+def pretrain(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, *,
+             resume: str | Path | None = None, progress: bool = True) -> tuple[BPETokenizer, History]:
+    """The ``pretrain`` trainer: next-token prediction on the recipe's corpus."""
+    data = prepare_data(recipe, tokenizer)
+    sample_fn = story_sampler(data.tokenizer, recipe.data.lang) if recipe.train.sample_interval else None
+    history = train(model, data.train, data.val, recipe.train, bytes_per_token=data.bytes_per_token,
+                    sample_fn=sample_fn, resume=resume, progress=progress)
+    return data.tokenizer, history
 
 
-def prepare_data(recipe: Recipe) -> PreparedData:
-    """Load the corpus, load (or train on the training split) the tokenizer, and cut windows.
-
-    Taught in notebook 07 (pretraining).
-    """
-    from tinyllm.data import WindowDataset, concat_ids, load_corpus, tokenize_dataset
-    from tinyllm.tokenizers import BPETokenizer
-
-    spec, vocab_size = recipe.data, recipe.model.vocab_size
-    if spec.corpus != "tinytales":
-        raise RecipeError("recipes support corpus='tinytales' for now")
-    if spec.seq_len > recipe.model.context_length:
-        raise RecipeError(f"data.seq_len={spec.seq_len} is longer than the model's "
-                          f"context_length={recipe.model.context_length}")
-    corpus = load_corpus("tinytales", n_train=spec.n_train, n_val=spec.n_val, lang=spec.lang,
-                         seed=spec.corpus_seed)
-    tokenizer = load_tokenizer(spec.tokenizer, vocab_size) if spec.tokenizer != "bpe" else \
-        BPETokenizer.train(corpus["train"]["text"][:TOKENIZER_STORIES], vocab_size)
-    train_ids = concat_ids(tokenize_dataset(corpus["train"], tokenizer))
-    val_ids = concat_ids(tokenize_dataset(corpus["validation"], tokenizer))
-    stride = spec.stride or spec.seq_len
-    # Every byte of the validation text over every token predicted (<|endoftext|> separators
-    # are tokens with no bytes of their own).
-    val_bytes = sum(len(text.encode("utf-8")) for text in corpus["validation"]["text"])
-    return PreparedData(
-        train=WindowDataset(train_ids, spec.seq_len, stride),
-        val=WindowDataset(val_ids, spec.seq_len, spec.seq_len),
-        tokenizer=tokenizer,
-        bytes_per_token=val_bytes / len(val_ids),
-    )
-
-
-def story_sampler(tokenizer: Any, n_samples: int = 4, max_new_tokens: int = 48,
-                  temperature: float = 0.8) -> Callable:
-    """A ``sample_fn`` for `train`: generate stories from ``<|endoftext|>`` and grade them with
-    ``tinytales.check``. Returns ``{"score": mean share of valid sentences, "text": first story}``.
-
-    Taught in notebook 07 (pretraining).
-    """
-    import torch
-
-    from tinyllm import tinytales
-    from tinyllm.generate import generate
-
-    def sample(model, step: int) -> dict[str, Any]:
-        eot = tokenizer.eot_token
-        prompt = torch.full((n_samples, 1), eot)
-        length = min(max_new_tokens, model.config.context_length - 1)
-        ids = generate(model, prompt, length, temperature=temperature, seed=step)
-        texts = [tokenizer.decode([i for i in row[1:].tolist() if i != eot], errors="replace")
-                 for row in ids]
-        scores = [tinytales.check(text).score for text in texts]
-        return {"score": sum(scores) / len(scores), "text": texts[0]}
-
-    return sample
+#: Trainer name -> ``trainer(recipe, model, tokenizer, *, resume, progress) -> (tokenizer, history)``.
+#: SFT, the reward model, DPO, PPO and GRPO each add one line.
+TRAINERS = {"pretrain": pretrain}
 
 
 def run_recipe(recipe: Recipe, *, resume: str | Path | None = None, progress: bool = True):
-    """Prepare the data, build the model, train; returns ``(model, tokenizer, history)``.
+    """Build the starting model, train it with the recipe's trainer; ``(model, tokenizer, history)``.
 
     Under ``torchrun`` it trains with DDP (call ``distributed.init()`` first). Rank 0 writes
     ``tokenizer.json`` and the resolved ``recipe.json`` next to the checkpoints.
-
-    Taught in notebook 07 (pretraining).
     """
-    import torch
-
-    from tinyllm import distributed
-    from tinyllm.model import TinyLLM
-    from tinyllm.train import train
-
-    data = prepare_data(recipe)
-    torch.manual_seed(recipe.train.seed)
-    model = TinyLLM(recipe.model)
-    cfg = recipe.train
-    if cfg.checkpoint_dir is not None and distributed.is_main():
-        folder = Path(cfg.checkpoint_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        data.tokenizer.save(folder / "tokenizer.json")
+    if recipe.trainer not in TRAINERS:
+        raise RecipeError(f"trainer={recipe.trainer!r} is unknown; use one of {sorted(TRAINERS)}")
+    model, tokenizer = start_model(recipe)
+    tokenizer, history = TRAINERS[recipe.trainer](recipe, model, tokenizer, resume=resume,
+                                                  progress=progress)
+    folder = recipe.train.checkpoint_dir
+    if folder is not None and distributed.is_main():
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        tokenizer.save(Path(folder) / "tokenizer.json")
         # The resolved recipe, overrides included: `--recipe <folder>/recipe.json` runs it again.
-        (folder / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2) + "\n", encoding="utf-8")
-    sample_fn = story_sampler(data.tokenizer) if cfg.sample_interval else None
-    history = train(model, data.train, data.val, cfg, bytes_per_token=data.bytes_per_token,
-                    sample_fn=sample_fn, resume=resume, progress=progress)
-    return model, data.tokenizer, history
-
-
-# ---------------------------------------------------------------- command line
-
-
-def _flag(name: str, sections: list[str], section: str) -> str:
-    """``--max-steps``; a name two sections share gets its section: ``--train-eps``."""
-    return "--" + (name if len(sections) == 1 else f"{section}_{name}").replace("_", "-")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """``python -m tinyllm train``'s options: one flag per config field, plus ``--set``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tinyllm train",
-        description="Train a model from a recipe. Under torchrun it trains with DDP on all processes.",
-        epilog="example: python -m tinyllm train --recipe smoke --set lr=3e-3 --max-steps 10",
-    )
-    parser.add_argument("--recipe", default="base", help=f"{' | '.join(RECIPES)} | path.json (default base)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override any setting, e.g. --set lr=1e-3 --set model.eps=1e-6 (repeatable)")
-    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
-    parser.add_argument("--show", action="store_true", help="print the resolved recipe as JSON and exit")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    settings = parser.add_argument_group("settings (the same as --set KEY=VALUE)")
-    for name, sections in field_names().items():
-        for section in sections:
-            settings.add_argument(_flag(name, sections, section), dest=f"setting:{section}.{name}",
-                                  metavar="VALUE", help=f"{section} setting {name}")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m tinyllm train``: resolve the recipe and its overrides, train, report."""
-    from tinyllm import distributed
-    from tinyllm.checkpoint import CheckpointError
-
-    args = build_parser().parse_args(argv)
-    flags = [f"{dest.split(':', 1)[1]}={value}" for dest, value in vars(args).items()
-             if dest.startswith("setting:") and value is not None]
-    try:
-        recipe = apply_overrides(get_recipe(args.recipe), [*args.set, *flags])
-    except ValueError as error:  # RecipeError, ConfigError, TrainConfig's checks
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.show:
-        print(json.dumps(recipe.to_dict(), indent=2))
-        return 0
-    distributed.init()
-    is_main = distributed.is_main()  # asked now: after shutdown every process says rank 0
-    try:
-        _, _, history = run_recipe(recipe, resume=args.resume, progress=not args.no_progress)
-    except CheckpointError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    finally:
-        distributed.shutdown()
-    if not is_main:
-        return 0
-    if history.val_loss:
-        bpb = history.val_bits_per_byte[-1]
-        print(f"recipe {recipe.name}: step {history.val_step[-1]}, val loss {history.val_loss[-1]:.4f}, "
-              f"perplexity {history.val_perplexity[-1]:.2f}, bits/byte {bpb:.4f}")
-    if recipe.train.checkpoint_dir:
-        print(f"checkpoints, tokenizer.json and recipe.json in {recipe.train.checkpoint_dir}")
-    return 0
+        (Path(folder) / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2) + "\n",
+                                                  encoding="utf-8")
+    return model, tokenizer, history

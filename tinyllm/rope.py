@@ -29,8 +29,6 @@ def rope_frequencies(head_dim: int, theta: float = 10000.0) -> torch.Tensor:
     Returns:
         ``(head_dim // 2,)`` float32. Pair 0 turns fastest (one radian per position); the last
         pair turns slowest, so it can tell apart positions far away from each other.
-
-    Taught in notebook 05 (RoPE & GQA).
     """
     if head_dim % 2 != 0:
         raise ValueError(f"RoPE needs an even head_dim, got {head_dim}")
@@ -50,8 +48,6 @@ def rope_cos_sin(
 
     Returns:
         ``(cos, sin)``, each ``(..., head_dim)`` float32.
-
-    Taught in notebook 05 (RoPE & GQA).
     """
     angles = positions[..., None].float() * rope_frequencies(head_dim, theta).to(positions.device)
     if layout == "half":
@@ -67,18 +63,13 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
     """``[x1, x2] -> [-x2, x1]`` on the last dimension: the 90-degree turn of the ``half`` layout.
 
     With it, rotating every pair ``(x1_j, x2_j)`` by its angle is ``x * cos + rotate_half(x) * sin``.
-
-    Taught in notebook 05 (RoPE & GQA).
     """
     x1, x2 = x.chunk(2, dim=-1)
     return torch.cat((-x2, x1), dim=-1)
 
 
 def rotate_interleaved(x: torch.Tensor) -> torch.Tensor:
-    """``[x0, x1, x2, x3, ...] -> [-x1, x0, -x3, x2, ...]``: the 90-degree turn of ``interleaved``.
-
-    Taught in notebook 05 (RoPE & GQA).
-    """
+    """``[x0, x1, x2, x3, ...] -> [-x1, x0, -x3, x2, ...]``: the 90-degree turn of ``interleaved``."""
     x_even, x_odd = x[..., 0::2], x[..., 1::2]
     return torch.stack((-x_odd, x_even), dim=-1).flatten(-2)
 
@@ -96,8 +87,6 @@ def apply_rope(
 
     Returns:
         The rotated tensor, same shape and dtype as ``x``.
-
-    Taught in notebook 05 (RoPE & GQA).
     """
     if cos.dim() == 3:  # (batch, seq, head_dim): one set of positions per sequence
         cos, sin = cos[:, None], sin[:, None]
@@ -116,8 +105,6 @@ def interleaved_to_half_permutation(head_dim: int) -> torch.Tensor:
     ``(j, j + head_dim/2)``. So half's first half takes the even dims and its second half the odd
     ones. Applied to the rows of each head in ``q_proj`` and ``k_proj``, it converts a model
     between layouts (this is the permutation Hugging Face applies to Meta's Llama checkpoints).
-
-    Taught in notebook 05 (RoPE & GQA).
     """
     return torch.cat((torch.arange(0, head_dim, 2), torch.arange(1, head_dim, 2)))
 
@@ -129,8 +116,6 @@ class RotaryEmbedding(nn.Module):
     growing on demand means the cache never limits the model's length (``ModelConfig``'s
     ``context_length`` does). The cache is a non-persistent buffer: it is rebuilt, not saved in
     checkpoints, and moves with ``model.to(device)``.
-
-    Taught in notebook 05 (RoPE & GQA).
     """
 
     cos_cached: torch.Tensor

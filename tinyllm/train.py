@@ -39,91 +39,13 @@ from tinyllm.checkpoint import load_checkpoint, save_checkpoint
 from tinyllm.evaluation import EvalResult, bits_per_byte, bytes_per_token, evaluate
 from tinyllm.optim import lr_at, make_optimizer
 from tinyllm.precision import autocast_context
+from tinyllm.train_config import TrainConfig
 
 # Re-exported: the loop's pieces, importable from one place.
 __all__ = [
     "BatchStream", "EvalResult", "History", "TrainConfig", "autocast_context", "bits_per_byte",
     "bytes_per_token", "checkpoint_path", "evaluate", "lr_at", "train", "train_step",
 ]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Every knob of a training run.
-
-    Attributes:
-        lr: peak learning rate, reached at the end of warmup.
-        min_lr: the floor the cosine decays to (often ``lr / 10``).
-        warmup_steps: optimizer steps of linear warmup.
-        max_steps: optimizer steps in the whole run.
-        batch_size: sequences per micro-batch (per process under DDP).
-        grad_accum_steps: micro-batches whose gradients are added before one optimizer step;
-            the effective batch is ``batch_size * grad_accum_steps * processes`` sequences.
-        weight_decay: AdamW's decoupled weight decay, on weight matrices only (see ``param_groups``).
-        beta1, beta2: AdamW's moment decay rates (0.95 rather than 0.999 for beta2, as in GPT-3
-            and Llama: the second moment adapts faster, which is steadier for LLMs).
-        eps: AdamW's epsilon.
-        grad_clip: largest allowed global gradient norm (0 turns clipping off; norms are
-            recorded either way).
-        autocast: run the forward pass in bfloat16 (``torch.autocast``). Off by default: a
-            CPU without native bf16 arithmetic (AVX2, most laptops) converts to float32 and
-            back, and a training step of ``llama_style()`` took 15-30x longer than in float32 on
-            the course's reference machine (tests/bench_autocast.py).
-        eval_interval: evaluate every this many steps, and at the end (0: never).
-        eval_steps: validation batches per evaluation (always the same first ones, so the
-            curve compares like with like).
-        sample_interval: call the sample callback every this many steps, and at the end (0: never).
-        log_interval: update the progress bar's loss every this many steps.
-        checkpoint_dir: folder for ``step_NNNNNN.safetensors`` checkpoints (``None``: none).
-        checkpoint_interval: write a checkpoint every this many steps, and at the end
-            (0: only at the end).
-        seed: the order of the training batches.
-
-    Frozen, like ``ModelConfig``: make variants with ``cfg.replace(lr=1e-3)``.
-
-    Taught in notebook 07 (pretraining).
-    """
-
-    lr: float = 3e-3
-    min_lr: float = 3e-4
-    warmup_steps: int = 20
-    max_steps: int = 200
-    batch_size: int = 16
-    grad_accum_steps: int = 1
-    weight_decay: float = 0.1
-    beta1: float = 0.9
-    beta2: float = 0.95
-    eps: float = 1e-8
-    grad_clip: float = 1.0
-    autocast: bool = False
-    eval_interval: int = 50
-    eval_steps: int = 10
-    sample_interval: int = 0
-    log_interval: int = 10
-    checkpoint_dir: str | None = None
-    checkpoint_interval: int = 0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("max_steps", "batch_size", "grad_accum_steps", "eval_steps", "log_interval"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"TrainConfig.{name}={value!r} must be a positive int")
-        for name in ("warmup_steps", "eval_interval", "sample_interval", "checkpoint_interval", "seed"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"TrainConfig.{name}={value!r} must be a non-negative int (0 turns it off)")
-        if not 0 <= self.min_lr <= self.lr:
-            raise ValueError(f"TrainConfig needs 0 <= min_lr <= lr, got min_lr={self.min_lr}, lr={self.lr}")
-        for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1)")
-        if self.weight_decay < 0 or self.grad_clip < 0 or self.eps <= 0:
-            raise ValueError("TrainConfig.weight_decay and grad_clip must be >= 0, eps > 0")
-
-    def replace(self, **changes: Any) -> TrainConfig:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
 
 
 @dataclass
@@ -134,8 +56,6 @@ class History:
     ``step[i]`` (counted from 1); ``grad_norm`` is the norm before clipping. Evaluations are at
     ``val_step`` (0 = before training). ``samples`` holds what the sample callback returned,
     with its step.
-
-    Taught in notebook 07 (pretraining).
     """
 
     step: list[int] = field(default_factory=list)
@@ -165,8 +85,6 @@ class BatchStream:
     a resumed run, or one of several DDP processes, can ask for any batch directly.
 
     ``stream[i]`` is ``(x, y)``, each ``(batch_size, seq)`` int64.
-
-    Taught in notebook 07 (pretraining).
     """
 
     def __init__(self, dataset: Dataset, batch_size: int, seed: int = 0) -> None:
@@ -211,9 +129,9 @@ def train_step(
     Returns:
         ``(loss, grad_norm)``: the mean loss over the micro-batches (a detached scalar tensor)
         and the global gradient norm before clipping.
-
-    Taught in notebook 07 (pretraining).
     """
+    # The schedule lives outside the optimizer (a pure function of the step, see lr_at), so it
+    # is written into every group before each step.
     for group in optimizer.param_groups:
         group["lr"] = lr
     loss_sum = torch.zeros(())
@@ -228,10 +146,13 @@ def train_step(
             # Dividing by the number of micro-batches makes the summed gradients the gradient
             # of the mean loss over the whole (accumulated) batch.
             (loss / len(micro_batches)).backward()
-        loss_sum += loss.detach().float()
-    # clip_grad_norm_ returns the norm before clipping; max_norm=inf measures without clipping.
+        loss_sum += loss.detach().float()  # detached: a number to log, not part of the graph
+    # One unlucky batch can produce a huge gradient; scaling the whole gradient down to norm
+    # grad_clip keeps its direction but bounds the step. clip_grad_norm_ returns the norm before
+    # clipping (what we log); max_norm=inf measures without clipping.
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip or math.inf)
     optimizer.step()
+    # .backward() adds into .grad, so clear it for the next step (None frees the memory too).
     optimizer.zero_grad(set_to_none=True)
     return loss_sum / len(micro_batches), float(grad_norm)
 
@@ -273,22 +194,22 @@ def train(
     Under ``torchrun`` (after ``distributed.init()``) each process trains on its own
     micro-batches through ``DistributedDataParallel``; only rank 0 evaluates, samples, writes
     checkpoints and shows progress.
-
-    Taught in notebook 07 (pretraining) and notebook 11 (scaling out).
     """
     cfg = cfg or TrainConfig()
     rank, world, main = distributed.rank(), distributed.world_size(), distributed.is_main()
     optimizer = make_optimizer(model, cfg)
     history, start = History(), 0
     if resume is not None:
-        info = load_checkpoint(resume, model, optimizer)
+        # Weights, AdamW's moments and the random state (dropout) all come back, so the run
+        # continues as if it had never stopped.
+        info = load_checkpoint(resume, model, optimizer, restore_rng=True)
         start = info.step
         history = History.from_dict(info.history) if info.history else History()
     stream = BatchStream(train_data, cfg.batch_size, cfg.seed)
     # DDP averages the gradients across processes inside backward(), bucket by bucket, while
     # the rest of backward is still running. It also copies rank 0's weights to every process.
     ddp_model = DistributedDataParallel(model) if world > 1 else model
-    model.train()
+    model.train()  # dropout on (evaluation and sampling switch it off, and back)
 
     def run_eval(step: int) -> None:
         result = evaluate(model, val_data, bytes_per_token, batch_size=cfg.batch_size,
@@ -298,6 +219,8 @@ def train(
         history.val_perplexity.append(result.perplexity)
         history.val_bits_per_byte.append(result.bits_per_byte)
 
+    # The loss before any training is the baseline every later point is compared with
+    # (about ln(vocab_size) for random weights).
     if main and val_data is not None and cfg.eval_interval and start == 0:
         run_eval(0)
 
@@ -305,11 +228,14 @@ def train(
                disable=not (progress and main), desc="training")
     for step in bar:
         lr = lr_at(step, cfg)
+        # Micro-batch numbers are interleaved across processes (rank r takes r, r+N, ...), so
+        # N processes see the same batches as one process accumulating N times as many.
         first = step * cfg.grad_accum_steps
         micro_batches = [stream[(first + micro) * world + rank] for micro in range(cfg.grad_accum_steps)]
         loss, grad_norm = train_step(ddp_model, optimizer, micro_batches, lr, cfg)
 
         done = step + 1
+        # Each process saw different batches; log their mean, the loss of the whole step.
         train_loss = distributed.mean_across_processes(loss).item()
         history.step.append(done)
         history.lr.append(lr)
@@ -320,17 +246,20 @@ def train(
             if history.val_loss:
                 postfix["val"] = f"{history.val_loss[-1]:.3f}"
             bar.set_postfix(postfix, refresh=False)
-        if not main:
+        if not main:  # one process evaluates, samples and writes, or N would do it N times
             continue
         if val_data is not None and _due(done, cfg.eval_interval, cfg.max_steps):
             run_eval(done)
         if sample_fn is not None and _due(done, cfg.sample_interval, cfg.max_steps):
+            # fork_rng: whatever sampling draws is given back, so a run with samples trains
+            # exactly like one without.
             with torch.random.fork_rng(devices=[]):
                 result = sample_fn(model, done)
             model.train()
             history.samples.append({"step": done, **(result if isinstance(result, dict) else {"sample": result})})
         if cfg.checkpoint_dir is not None and (_due(done, cfg.checkpoint_interval, cfg.max_steps)
                                                or done == cfg.max_steps):
+            # With the optimizer (and so the random state): a checkpoint a run can resume from.
             save_checkpoint(checkpoint_path(cfg.checkpoint_dir, done), model, step=done,
                             optimizer=optimizer, train_config=cfg, history=history)
     bar.close()

@@ -59,8 +59,6 @@ def load_corpus(name: str, *, n_train: int | None = 10_000, n_val: int | None = 
 
     Columns: ``text`` plus, for TinyTales, the story metadata (hero, species, companion,
     object, place, arc, ending, lang, ...). No TinyTales story is in both splits.
-
-    Taught in notebook 02 (data pipeline).
     """
     if name not in CORPORA:
         raise ValueError(f"unknown corpus {name!r}; choose one of {CORPORA}")

@@ -70,8 +70,6 @@ def sliding_windows(
     >>> x, y = sliding_windows(range(10), max_length=4, stride=4)
     >>> x.tolist(), y.tolist()
     ([[0, 1, 2, 3], [4, 5, 6, 7]], [[1, 2, 3, 4], [5, 6, 7, 8]])
-
-    Taught in notebook 02 (data pipeline).
     """
     ids = _as_ids(ids)
     _check_window(len(ids), max_length, stride)
@@ -84,8 +82,6 @@ class WindowDataset(Dataset):
 
     ``dataset[k]`` is ``(ids[k*stride : k*stride+max_length], ids[k*stride+1 : k*stride+max_length+1])``,
     two int64 tensors of shape ``(max_length,)``; the same windows as `sliding_windows`.
-
-    Taught in notebook 02 (data pipeline).
     """
 
     def __init__(self, ids: Sequence[int] | torch.Tensor, max_length: int, stride: int):
@@ -119,8 +115,6 @@ def make_loader(
     Shuffling uses its own generator seeded with ``seed``, so the batch order is the same on
     every run and does not depend on (or disturb) the global random state.
     ``drop_last=True`` drops a short final batch (all batches the same shape).
-
-    Taught in notebook 02 (data pipeline).
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -160,8 +154,6 @@ def tokenize_dataset(
             ``encode_ordinary_batch`` and ``eot_token``). Special-token text inside documents
             is encoded as ordinary text: only the separators we add are real specials.
         num_proc: worker processes for ``map`` (``None``: this process).
-
-    Taught in notebook 02 (data pipeline).
     """
     if text_column not in dataset.column_names:
         raise ValueError(

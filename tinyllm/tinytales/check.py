@@ -46,10 +46,7 @@ class SentenceCheck:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """The grade of one text. ``score`` is the share of sentences the grammar can produce.
-
-    Taught in notebook 00 (the corpus).
-    """
+    """The grade of one text. ``score`` is the share of sentences the grammar can produce."""
 
     score: float
     n_sentences: int
@@ -151,8 +148,6 @@ def check(text: str, lang: str | None = None) -> CheckReport:
         A ``CheckReport``: ``score`` (share of sentences the grammar produces, 0..1),
         ``consistent`` and ``issues`` (same hero/object/place throughout, pronouns that match),
         ``characters``, and ``sentences`` with a ``reason`` for each failure.
-
-    Taught in notebook 00 (the corpus).
     """
     text = getattr(text, "text", text)  # a Story
     if not isinstance(text, str):

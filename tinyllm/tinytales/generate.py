@@ -33,10 +33,7 @@ DETAIL_ROLES = ("place2", "spot", "landmark", "fear", "plant", "gift", "mistake"
 
 @dataclass(frozen=True)
 class Story:
-    """One generated story and what it is about (all names spelled in the story's language).
-
-    Taught in notebook 00 (the corpus).
-    """
+    """One generated story and what it is about (all names spelled in the story's language)."""
 
     text: str
     lang: str  # "en" or "zh"
@@ -184,8 +181,6 @@ def generate(n: int, seed: int = 0, lang: str = "en") -> list[Story]:
     Returns:
         A list of ``Story`` (``.text`` plus metadata: hero, species, companion, object, place,
         arc, ending, lang, ...).
-
-    Taught in notebook 00 (the corpus).
     """
     _check_args(n, seed, lang)
     rng = random.Random(seed)

@@ -118,8 +118,6 @@ def satisfies(prompt_spec: StorySpec | dict, story: Story | str) -> bool:
     The story is parsed with ``check``: the hero, species, object and place it introduces and
     the ending it tells must be the requested ones, its characters must be consistent, and at
     least one sentence must fit the grammar. ``unmet`` says what failed.
-
-    Taught in notebook 08 (SFT).
     """
     return not unmet(prompt_spec, story)
 
@@ -135,10 +133,7 @@ def spec_of(story: Story, rng: random.Random) -> StorySpec:
 
 
 def instruction_tasks(n: int, seed: int = 0, lang: str = "en") -> list[InstructionTask]:
-    """``n`` (prompt, spec, story) triples for supervised fine-tuning.
-
-    Taught in notebook 08 (SFT).
-    """
+    """``n`` (prompt, spec, story) triples for supervised fine-tuning."""
     rng = random.Random(f"tinytales-instructions-{seed}")
     tasks = []
     for story in generate(n, seed=seed, lang=lang):
@@ -188,8 +183,6 @@ def reading_questions(story: Story) -> list[tuple[str, str, str]]:
 def reading_tasks(n: int, seed: int = 0, lang: str = "en") -> list[ReadingTask]:
     """``n`` (story, question, answer) triples; the question is drawn among those the story
     answers, favouring the story-specific ones ("Where did Mia find the kite?").
-
-    Taught in notebook 08 (SFT).
     """
     rng = random.Random(f"tinytales-reading-{seed}")
     tasks = []
@@ -219,8 +212,6 @@ def check_answer(prediction: str, answer: str, lang: str | None = None) -> bool:
 
     >>> check_answer("It was under the bed.", "under the bed")
     True
-
-    Taught in notebook 08 (SFT).
     """
     if not isinstance(prediction, str) or not isinstance(answer, str):
         raise TypeError("check_answer compares two strings: (prediction, answer)")

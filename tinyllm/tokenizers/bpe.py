@@ -19,22 +19,13 @@ every string, but a *partial* id sequence may end in the middle of a multi-byte 
 pass ``errors="replace"`` to get ``"\ufffd"`` for the broken bytes (tiktoken's default), or use
 `decode_bytes`.
 
-Save format (``save``/``load``), a UTF-8 JSON file::
-
-    {"format": "tinyllm-bpe", "version": 1, "name": "...", "pattern": "<regex>",
-     "special_tokens": {"<|endoftext|>": 256},
-     "mergeable_ranks": [[0, "AA=="], [1, "AQ=="], ..., [257, "IHQ="], ...]}
-
-``mergeable_ranks`` lists ``[id, base64(token bytes)]`` in id order (base64 because tokens are
-bytes, not always valid text).
+The file ``save`` writes and ``load`` reads is described in ``tinyllm.tokenizers.bpe_file``.
 
 Taught in notebook 01 (tokenizer).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 from collections.abc import Collection, Iterable, Sequence
 from itertools import pairwise
@@ -44,11 +35,10 @@ from typing import Literal
 import regex
 import tiktoken
 
+from tinyllm.tokenizers.bpe_file import load_ranks, save_ranks
 from tinyllm.tokenizers.bpe_train import special_splitter, train_bpe
 from tinyllm.tokenizers.pretrained import ENDOFTEXT, GPT2_PATTERN, read_tiktoken_ranks
 
-SAVE_FORMAT = "tinyllm-bpe"
-SAVE_VERSION = 1
 _NO_RANK = float("inf")
 
 
@@ -60,8 +50,6 @@ class BPETokenizer:
         special_tokens: special string -> id; ids must not clash with ``mergeable_ranks``.
         pattern: pre-tokenisation regex.
         name: a label, passed on to `to_tiktoken`.
-
-    Taught in notebook 01 (tokenizer).
     """
 
     def __init__(
@@ -123,7 +111,7 @@ class BPETokenizer:
         special_tokens: Sequence[str] = (ENDOFTEXT,),
         pattern: str = GPT2_PATTERN,
     ) -> BPETokenizer:
-        """Train with `train_bpe` and wrap the result. Taught in notebook 01 (tokenizer)."""
+        """Train with `train_bpe` and wrap the result."""
         vocab, _ = train_bpe(texts, vocab_size, special_tokens, pattern)
         return cls.from_vocab(vocab, special_tokens, pattern)
 
@@ -242,8 +230,6 @@ class BPETokenizer:
         ``disallowed_special`` token in the text raises ``ValueError`` (by default all special
         tokens that are not allowed: text from users should not smuggle in a document end).
         Special tokens in neither set are encoded as ordinary text.
-
-        Taught in notebook 01 (tokenizer).
         """
         allowed = self.special_tokens_set if allowed_special == "all" else set(allowed_special)
         unknown = allowed - self.special_tokens_set
@@ -305,45 +291,15 @@ class BPETokenizer:
                 "to decode a partial sequence, or use decode_bytes() for the raw bytes."
             ) from e
 
-    # ----- save / load --------------------------------------------------------------------
+    # ----- save / load (the file format is in bpe_file.py) -----------------------------------
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the tokenizer as JSON (format in the module docstring), atomically."""
-        path = Path(path)
-        state = {
-            "format": SAVE_FORMAT,
-            "version": SAVE_VERSION,
-            "name": self.name,
-            "pattern": self.pattern,
-            "special_tokens": self._special,
-            "mergeable_ranks": [
-                [i, base64.b64encode(b).decode("ascii")] for i, b in sorted(self._decoder.items())
-            ],
-        }
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        """Write the tokenizer as a JSON file, atomically."""
+        return save_ranks(path, self._ranks, self._special, self.pattern, self.name)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BPETokenizer:
         """Read a file written by `save`."""
-        try:
-            state = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{path} is not a tinyllm BPE tokenizer file (not JSON): {e}") from e
-        if not isinstance(state, dict) or state.get("format") != SAVE_FORMAT:
-            raise ValueError(
-                f"{path} is not a tinyllm BPE tokenizer file (no 'format': {SAVE_FORMAT!r}); "
-                "for a .tiktoken ranks file use BPETokenizer.from_tiktoken_file"
-            )
-        if state.get("version") != SAVE_VERSION:
-            raise ValueError(
-                f"{path} has format version {state.get('version')}; expected {SAVE_VERSION}"
-            )
-        ranks = {base64.b64decode(b64): int(i) for i, b64 in state["mergeable_ranks"]}
-        return cls(
-            ranks, state["special_tokens"], state["pattern"], state.get("name", "tinyllm-bpe")
-        )
+        return cls(*load_ranks(path))
 
     def __repr__(self) -> str:
         return (

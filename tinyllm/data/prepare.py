@@ -1,0 +1,140 @@
+"""A recipe's data, ready to train on: the corpus, its tokenizer (loaded or trained), the windows.
+
+Taught in notebook 07 (pretraining); it chains the pieces of notebooks 01 and 02.
+
+`DataSpec` says what to read and how to tokenise it; `prepare_data` turns it into training and
+validation windows. The tokenizer is either a ``.json`` file (`load_tokenizer`: the shipped one,
+sha256-checked, or any path) or trained in the run on the first `TOKENIZER_STORIES` stories
+(`train_tokenizer`), which is how the shipped file was made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tinyllm.data.corpora import load_corpus
+from tinyllm.data.windows import WindowDataset, concat_ids, tokenize_dataset
+from tinyllm.paths import SHIPPED_FILES, data_file
+from tinyllm.tokenizers import BPETokenizer
+
+#: The shipped tokenizer (under ``data/``): `train_tokenizer` of the ``base`` recipe.
+SHIPPED_TOKENIZER = "tokenizer/tinytales-bpe-4096.json"
+#: A BPE tokenizer trains on at most this many training stories, the first ones of the split
+#: (more would slow BPE down and barely change its merges). The shipped tokenizer is ``base``'s.
+TOKENIZER_STORIES = 20_000
+
+
+class RecipeError(ValueError):
+    """A recipe, setting or data spec that cannot be used; the message says what exists."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where the tokens come from.
+
+    Attributes:
+        corpus: ``"tinytales"`` (embedded, offline).
+        lang: ``"en"``, ``"zh"`` or ``"mix"`` (each story in one of the two, half and half).
+        n_train, n_val: stories in the training and validation splits.
+        corpus_seed: the TinyTales generation seed.
+        tokenizer: ``"bpe"``: train our byte-level BPE on the first ``TOKENIZER_STORIES``
+            stories of the training split with ``ModelConfig.vocab_size`` tokens; or a
+            tokenizer ``.json`` file (written by ``BPETokenizer.save``) to load: a shipped name
+            under ``data/`` such as ``SHIPPED_TOKENIZER`` (sha256-checked), or any path.
+        seq_len: tokens per training window (at most the model's ``context_length``).
+        stride: step between windows (``None``: ``seq_len``, windows that touch).
+    """
+
+    corpus: str = "tinytales"
+    lang: str = "mix"
+    n_train: int = 20_000
+    n_val: int = 500
+    corpus_seed: int = 0
+    tokenizer: str = "bpe"
+    seq_len: int = 256
+    stride: int | None = None
+
+
+@dataclass
+class PreparedData:
+    """A recipe's data, ready for ``train``: windows, the tokenizer, and bytes per token."""
+
+    train: WindowDataset
+    val: WindowDataset
+    tokenizer: BPETokenizer
+    bytes_per_token: float
+
+
+def load_tokenizer(name: str = SHIPPED_TOKENIZER, vocab_size: int | None = None) -> BPETokenizer:
+    """A BPE tokenizer file: a shipped name under ``data/`` (sha256-checked) or any path.
+
+    Raises:
+        DataFileError: a shipped file is missing or corrupt (the message says how to restore it).
+        RecipeError: not a ``.json`` file, no such file, or not ``vocab_size`` tokens.
+    """
+    if not name.endswith(".json"):
+        raise RecipeError(f"data.tokenizer={name!r}: use 'bpe' (train one) or a tokenizer .json file")
+    path = data_file(name) if name in SHIPPED_FILES else Path(name)
+    if not path.is_file():
+        raise RecipeError(f"tokenizer file {path} does not exist; use data.tokenizer=bpe to train one")
+    tokenizer = BPETokenizer.load(path)
+    if vocab_size is not None and tokenizer.n_vocab != vocab_size:
+        raise RecipeError(f"tokenizer {name} has {tokenizer.n_vocab} tokens but the model's "
+                          f"vocab_size={vocab_size}; set model.vocab_size={tokenizer.n_vocab} "
+                          "or use data.tokenizer=bpe")
+    return tokenizer
+
+
+def train_tokenizer(spec: DataSpec | None = None, vocab_size: int = 4096,
+                    n_stories: int = TOKENIZER_STORIES) -> BPETokenizer:
+    """Train a BPE tokenizer on the first ``n_stories`` stories of ``spec``'s training split.
+
+    A larger split starts with the same stories, so the tokenizer does not change when a recipe
+    trains the model on more. The default is the shipped file, byte for byte (about a minute)::
+
+        python -c "from tinyllm.data.prepare import train_tokenizer; \\
+            train_tokenizer().save('data/tokenizer/tinytales-bpe-4096.json')"
+    """
+    spec = spec or DataSpec()
+    corpus = load_corpus("tinytales", n_train=min(spec.n_train, n_stories), n_val=spec.n_val,
+                         lang=spec.lang, seed=spec.corpus_seed)
+    return BPETokenizer.train(corpus["train"]["text"], vocab_size)
+
+
+def prepare_data(recipe: Any, tokenizer: BPETokenizer | None = None) -> PreparedData:
+    """Load the corpus, load or train the tokenizer, and cut the token stream into windows.
+
+    Args:
+        recipe: a ``tinyllm.recipes.Recipe``; its ``data`` (a `DataSpec`) and ``model`` (for
+            ``vocab_size`` and ``context_length``) are read.
+        tokenizer: use this one (the tokenizer of a model a recipe starts from) instead of
+            ``recipe.data.tokenizer``.
+    """
+    spec, model = recipe.data, recipe.model
+    if spec.corpus != "tinytales":
+        raise RecipeError("recipes support corpus='tinytales' for now")
+    if spec.seq_len > model.context_length:
+        raise RecipeError(f"data.seq_len={spec.seq_len} is longer than the model's "
+                          f"context_length={model.context_length}")
+    corpus = load_corpus("tinytales", n_train=spec.n_train, n_val=spec.n_val, lang=spec.lang,
+                         seed=spec.corpus_seed)
+    if tokenizer is None and spec.tokenizer == "bpe":
+        # The same first stories as train_tokenizer, so `--set data.tokenizer=bpe` rebuilds
+        # the shipped file instead of a tokenizer that depends on n_train.
+        tokenizer = BPETokenizer.train(corpus["train"]["text"][:TOKENIZER_STORIES], model.vocab_size)
+    elif tokenizer is None:
+        tokenizer = load_tokenizer(spec.tokenizer, model.vocab_size)
+    train_ids = concat_ids(tokenize_dataset(corpus["train"], tokenizer))
+    val_ids = concat_ids(tokenize_dataset(corpus["validation"], tokenizer))
+    # Every byte of the validation text over every token predicted (<|endoftext|> separators
+    # are tokens with no bytes of their own).
+    val_bytes = sum(len(text.encode("utf-8")) for text in corpus["validation"]["text"])
+    return PreparedData(
+        train=WindowDataset(train_ids, spec.seq_len, spec.stride or spec.seq_len),
+        # Validation windows never overlap, so every token is scored exactly once.
+        val=WindowDataset(val_ids, spec.seq_len, spec.seq_len),
+        tokenizer=tokenizer,
+        bytes_per_token=val_bytes / len(val_ids),
+    )

@@ -1,0 +1,84 @@
+"""The shipped model files under ``data/``: load them (checked), and make one from a training run.
+
+Taught in notebook 07 (pretraining); notebooks 08-10 start from ``load_pretrained("base")``.
+
+``load_pretrained("base")`` returns ``(model, tokenizer)``: the course's Llama-style base model,
+trained by ``python -m tinyllm train --recipe base``, and the BPE tokenizer it was trained
+with. Both files are checked against the sha256 recorded in ``tinyllm.paths.SHIPPED_FILES``
+before use, so a truncated or edited file stops with an error that says how to restore it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from tinyllm.checkpoint import CheckpointError, load_model, read_info, save_checkpoint
+from tinyllm.data.prepare import SHIPPED_TOKENIZER, load_tokenizer
+from tinyllm.model import TinyLLM
+from tinyllm.paths import DataFileError, data_file
+from tinyllm.tokenizers import BPETokenizer
+from tinyllm.train import History
+from tinyllm.train_config import TrainConfig
+
+#: Shipped model name -> (weights file, tokenizer file), both relative to ``data/``.
+PRETRAINED: dict[str, tuple[str, str]] = {
+    "base": ("checkpoints/base.safetensors", SHIPPED_TOKENIZER),
+}
+
+
+class PretrainedError(RuntimeError):
+    """A shipped model is unknown, missing or corrupt; the message says how to fix it."""
+
+
+def load_pretrained(name: str = "base") -> tuple[TinyLLM, BPETokenizer]:
+    """A shipped model and its tokenizer, from ``data/``, checked against their sha256.
+
+    Returns:
+        ``(model, tokenizer)``; the model is in eval mode on the CPU.
+
+    Raises:
+        PretrainedError: an unknown name, or a missing or corrupt file (the message says how
+            to restore it: ``git checkout -- data/...`` or retrain with its recipe).
+    """
+    if name not in PRETRAINED:
+        raise PretrainedError(f"unknown pretrained model {name!r}; the shipped ones are {sorted(PRETRAINED)}")
+    weights, tokenizer_file = PRETRAINED[name]
+    retrain = (f"or retrain it with `python -m tinyllm train --recipe {name}` and "
+               f"`python -m tinyllm export runs/{name}/step_*.safetensors data/{weights}`")
+    try:
+        path = data_file(weights)
+    except DataFileError as error:
+        raise PretrainedError(f"{error} {retrain[0].upper()}{retrain[1:]}.") from None
+    try:
+        tokenizer = load_tokenizer(tokenizer_file)
+    except DataFileError as error:
+        raise PretrainedError(f"{error} To rebuild the tokenizer see data/README.md "
+                              "(section tokenizer).") from None
+    try:
+        model = load_model(path)
+    except CheckpointError as error:
+        raise PretrainedError(f"{error}. Restore it with `git checkout -- data/{weights}`, {retrain}.") from None
+    if model.config.vocab_size != tokenizer.n_vocab:
+        raise PretrainedError(f"data/{weights} has vocab_size={model.config.vocab_size} but "
+                              f"data/{tokenizer_file} has {tokenizer.n_vocab} tokens; restore both files")
+    return model, tokenizer
+
+
+def export_weights(source: str | Path, target: str | Path,
+                   dtype: torch.dtype = torch.float16) -> Path:
+    """Copy a training checkpoint to a weights-only file (what ``data/checkpoints/`` ships).
+
+    Keeps the weights, config, step, train config and loss history (for notebook 07's plots);
+    drops the optimizer state (2/3 of a full checkpoint) and the RNG state, and stores the
+    weights in float16 (half the size; loading casts them back to float32, and the validation
+    loss moves only in the fourth decimal, see data/README.md)::
+
+        python -m tinyllm export runs/base/step_002400.safetensors data/checkpoints/base.safetensors
+    """
+    model, info = load_model(source), read_info(source)
+    train_config = TrainConfig(**info.train_config) if info.train_config else None
+    history = History.from_dict(info.history) if info.history else None
+    return save_checkpoint(target, model, step=info.step, train_config=train_config,
+                           history=history, weights_dtype=dtype)
