@@ -136,30 +136,16 @@ def adapter_names(model: nn.Module) -> list[str]:
 
 
 def add_lora(
-    model: nn.Module,
-    name: str = "default",
-    r: int = 8,
-    alpha: float = 16,
-    dropout: float = 0.0,
-    targets: tuple[str, ...] | str = ("q_proj", "v_proj"),
-    use_rslora: bool = False,
+    model: nn.Module, name: str = "default", r: int = 8, alpha: float = 16, dropout: float = 0.0,
+    targets: tuple[str, ...] | str = ("q_proj", "v_proj"), use_rslora: bool = False,
 ) -> list[str]:
-    """Add adapter ``name`` to the linear layers named by ``targets``, freeze everything else,
-    and make it the active adapter.
+    """Add adapter ``name`` (see `LoRAConfig` for ``r``, ``alpha``, ``dropout``, ``use_rslora``)
+    to the linear layers named by ``targets``, freeze everything else, and make it active.
 
-    Args:
-        model: any module (a ``TinyLLM``); it is changed in place: each target ``nn.Linear``
-            is replaced by a `LoRALinear` around it (or gains an adapter if already wrapped).
-        name: the adapter's name; several adapters can sit on one model.
-        r, alpha, dropout, use_rslora: see `LoRAConfig`.
-        targets: module-name suffixes (``"q_proj"`` matches ``layers.0.self_attn.q_proj``), or
-            ``"all-linear"``: every linear layer but the output head ``lm_head``.
-
-    Returns:
-        The names of the layers that got the adapter.
-
-    Raises:
-        ValueError: ``r < 1``; no layer matches ``targets``; ``name`` is taken; one is merged.
+    ``model`` is changed in place: each target ``nn.Linear`` is replaced by a `LoRALinear`
+    around it. ``targets`` are module-name suffixes (``"q_proj"`` matches
+    ``layers.0.self_attn.q_proj``), or ``"all-linear"``: every linear layer but ``lm_head``.
+    Returns the names of the layers that got the adapter.
     """
     if r < 1:
         raise ValueError(f"r is the rank of the update and must be at least 1, got r={r}; try r=8")
@@ -195,10 +181,8 @@ def add_lora(
 
 
 def set_adapter(model: nn.Module, name: str) -> None:
-    """Make adapter ``name`` the one that runs, and the only one that trains.
-
-    Layers that do not carry ``name`` run as their base layer.
-    """
+    """Make adapter ``name`` the one that runs (layers without it run as their base layer) and
+    the only one that trains."""
     if name not in adapter_names(model):
         raise ValueError(f"no adapter named {name!r}; the model has {adapter_names(model)}")
     _require_unmerged(model, "switch adapters")
@@ -304,13 +288,10 @@ def base_sha256(model: nn.Module) -> str:
 
 
 def save_adapter(path: str | os.PathLike, model: nn.Module, name: str = "default") -> Path:
-    """Write adapter ``name`` alone to a ``.safetensors`` file, atomically.
+    """Write adapter ``name`` alone to the ``.safetensors`` file ``path`` (returned), atomically.
 
-    The metadata records its ``r``, ``alpha``, ``dropout``, ``use_rslora``, the ``targets``
-    (full module names) and the `base_sha256` of the model's base weights.
-
-    Returns:
-        The path written.
+    The metadata records its `LoRAConfig`, the ``targets`` (full module names) and the
+    `base_sha256` of the model's base weights.
     """
     _require_unmerged(model, "save an adapter")
     path = Path(path)
@@ -318,12 +299,8 @@ def save_adapter(path: str | os.PathLike, model: nn.Module, name: str = "default
     layers = {n: layer for n, layer in lora_layers(model).items() if name in layer.configs}
     config = next(iter(layers.values())).configs[name]
     metadata = {key: json.dumps(value) for key, value in dataclasses.asdict(config).items()}
-    metadata |= {
-        "format": FORMAT,
-        "name": name,
-        "targets": json.dumps(list(layers)),
-        "base_sha256": base_sha256(model),
-    }
+    metadata |= {"format": FORMAT, "name": name, "targets": json.dumps(list(layers))}
+    metadata["base_sha256"] = base_sha256(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written as checkpoint.save_checkpoint does: a temporary file in the same folder, then
     # os.replace, so a crash mid-write never leaves a half-written file under the real name.
@@ -340,15 +317,8 @@ def save_adapter(path: str | os.PathLike, model: nn.Module, name: str = "default
 
 
 def load_adapter(path: str | os.PathLike, model: nn.Module, name: str | None = None) -> str:
-    """Add the adapter saved in ``path`` to ``model`` and make it the active one.
-
-    Args:
-        path: a file written by `save_adapter`.
-        model: the base model the adapter was trained on (the same weights).
-        name: the name to give the adapter; default the name it was saved under.
-
-    Returns:
-        The adapter's name.
+    """Add the adapter saved by `save_adapter` in ``path`` to ``model``, the base model it was
+    trained on, and make it active under ``name`` (default: its saved name), which is returned.
 
     Raises:
         CheckpointError: the file is missing, corrupt or not an adapter; the model lacks the
@@ -372,10 +342,7 @@ def load_adapter(path: str | os.PathLike, model: nn.Module, name: str | None = N
     targets, layers = json.loads(metadata["targets"]), linear_layers(model)
     missing = [t for t in targets if t not in layers]
     if missing:
-        raise CheckpointError(
-            f"adapter {path} adapts layers this model does not have: {missing}; load it onto "
-            "the model it was trained on"
-        )
+        raise CheckpointError(f"adapter {path} adapts layers this model does not have: {missing}")
     saved_sha, model_sha = metadata["base_sha256"], base_sha256(model)
     if saved_sha != model_sha:
         raise CheckpointError(
