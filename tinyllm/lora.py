@@ -1,0 +1,359 @@
+"""Low-rank adapters (LoRA): fine-tune a frozen model through a few small matrices.
+
+Taught in notebook 09 (LoRA).
+
+Full fine-tuning changes every weight matrix ``W`` of shape ``(out, in)``. LoRA (Hu et al. 2021)
+freezes ``W`` and learns the change as a product of two thin matrices,
+``ΔW = B @ A * scaling`` with ``A`` ``(r, in)`` and ``B`` ``(out, r)`` for a small rank ``r``:
+``r * (in + out)`` numbers to train and store instead of ``in * out``.
+
+- `LoRALinear` wraps one ``nn.Linear`` and holds any number of named adapters;
+- `add_lora` wraps a model's layers by name (``q_proj``, ``v_proj``, ... or ``"all-linear"``)
+  and freezes everything else; `set_adapter` and `disable_adapter` choose what runs;
+- `merge` / `unmerge` fold the active adapter into the base weights and take it out again;
+- `save_adapter` / `load_adapter` write and read one adapter alone (kilobytes, safetensors).
+
+Names and numbers follow Hugging Face's peft (``lora_A``, ``lora_B``, ``scaling = alpha / r``,
+the same initialisation); the tests check that both compute the same outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from tinyllm.checkpoint import CheckpointError
+
+#: Written into every adapter file's metadata; a file without it is not one of ours.
+FORMAT = "tinyllm-lora-v1"
+
+
+@dataclass(frozen=True)
+class LoRAConfig:
+    """The hyper-parameters of one adapter.
+
+    Attributes:
+        r: the rank: ``A`` is ``(r, in_features)``, ``B`` is ``(out_features, r)``.
+        alpha: sets the size of the update through `scaling`.
+        dropout: dropout probability on the adapter's input (the base layer sees ``x`` as is).
+        use_rslora: scale by ``alpha / sqrt(r)`` (rank-stabilised LoRA) instead of ``alpha / r``.
+    """
+
+    r: int = 8
+    alpha: float = 16
+    dropout: float = 0.0
+    use_rslora: bool = False
+
+    @property
+    def scaling(self) -> float:
+        # alpha / r: changing r then needs no new learning rate (Hu et al.). Kalajdzievski (2023)
+        # showed that this shrinks the update too much at large r, so that higher ranks learn no
+        # better than low ones; alpha / sqrt(r) keeps its size stable as r grows.
+        return self.alpha / (math.sqrt(self.r) if self.use_rslora else self.r)
+
+
+class LoRALinear(nn.Module):
+    """An ``nn.Linear`` plus named low-rank adapters: ``base(x) + B(A(dropout(x))) * scaling``.
+
+    The wrapped layer stays, unchanged, as ``base_layer``. Each adapter ``name`` adds
+    ``lora_A[name]`` (an ``nn.Linear(in_features, r)``, weight ``(r, in_features)``) and
+    ``lora_B[name]`` (``nn.Linear(r, out_features)``, weight ``(out_features, r)``), without
+    biases, under the names peft uses. At most one adapter runs at a time: ``active``.
+    """
+
+    def __init__(self, base_layer: nn.Linear) -> None:
+        super().__init__()
+        self.base_layer = base_layer
+        self.lora_A = nn.ModuleDict()
+        self.lora_B = nn.ModuleDict()
+        self.lora_dropout = nn.ModuleDict()
+        self.configs: dict[str, LoRAConfig] = {}
+        self.active: str | None = None  # the adapter the forward adds; None: the base alone
+        self.merged = False  # the active adapter's update is inside base_layer.weight
+
+    def add_adapter(self, name: str, config: LoRAConfig) -> None:
+        """Add adapter ``name``, initialised so that it changes nothing yet."""
+        weight = self.base_layer.weight
+        like = dict(bias=False, device=weight.device, dtype=weight.dtype)
+        self.lora_A[name] = nn.Linear(self.base_layer.in_features, config.r, **like)
+        self.lora_B[name] = nn.Linear(config.r, self.base_layer.out_features, **like)
+        # peft's (and nn.Linear's) initialisation: uniform in +-1/sqrt(in_features).
+        nn.init.kaiming_uniform_(self.lora_A[name].weight, a=math.sqrt(5))
+        # B = 0 makes B @ A = 0: at step 0 the adapted model *is* the base model, and training
+        # starts from the model we meant to fine-tune. A must not be zero as well: with both
+        # zero, neither would ever receive a gradient.
+        nn.init.zeros_(self.lora_B[name].weight)
+        self.lora_dropout[name] = nn.Dropout(config.dropout)
+        self.configs[name] = config
+
+    def delta_weight(self, name: str) -> torch.Tensor:
+        """``B @ A * scaling``, ``(out_features, in_features)``: what adapter ``name`` adds."""
+        return self.lora_B[name].weight @ self.lora_A[name].weight * self.configs[name].scaling
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(..., in_features)`` -> ``(..., out_features)``."""
+        out = self.base_layer(x)
+        if self.active is None or self.merged:
+            return out
+        name = self.active
+        # Two thin matmuls, x @ A^T then @ B^T: r * (in + out) multiply-adds per token, a
+        # fraction of the base layer's in * out.
+        update = self.lora_B[name](self.lora_A[name](self.lora_dropout[name](x)))
+        return out + update * self.configs[name].scaling
+
+
+def lora_layers(model: nn.Module) -> dict[str, LoRALinear]:
+    """The model's `LoRALinear` layers by module name (``"layers.0.self_attn.q_proj"``, ...)."""
+    return {name: m for name, m in model.named_modules() if isinstance(m, LoRALinear)}
+
+
+def linear_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """Every layer an adapter can be added to, by module name: the ``nn.Linear`` layers, those
+    already wrapped as their `LoRALinear` (not the linear layers inside it)."""
+    layers: dict[str, nn.Module] = {}
+    for name, module in model.named_modules():  # a parent comes before its children
+        inside = any(name.startswith(f"{w}.") for w in layers if isinstance(layers[w], LoRALinear))
+        if isinstance(module, (nn.Linear, LoRALinear)) and not inside:
+            layers[name] = module
+    return layers
+
+
+def adapter_names(model: nn.Module) -> list[str]:
+    """The names of the adapters on ``model``, sorted."""
+    return sorted({name for layer in lora_layers(model).values() for name in layer.configs})
+
+
+def add_lora(
+    model: nn.Module, name: str = "default", r: int = 8, alpha: float = 16, dropout: float = 0.0,
+    targets: tuple[str, ...] | str = ("q_proj", "v_proj"), use_rslora: bool = False,
+) -> list[str]:
+    """Add adapter ``name`` (see `LoRAConfig` for ``r``, ``alpha``, ``dropout``, ``use_rslora``)
+    to the linear layers named by ``targets``, freeze everything else, and make it active.
+
+    ``model`` is changed in place: each target ``nn.Linear`` is replaced by a `LoRALinear`
+    around it. ``targets`` are module-name suffixes (``"q_proj"`` matches
+    ``layers.0.self_attn.q_proj``), or ``"all-linear"``: every linear layer but ``lm_head``.
+    Returns the names of the layers that got the adapter.
+    """
+    if r < 1:
+        raise ValueError(f"r is the rank of the update and must be at least 1, got r={r}; try r=8")
+    if name in adapter_names(model):
+        raise ValueError(f"the model already has an adapter named {name!r}; pick another name")
+    _require_unmerged(model, "add an adapter")
+    layers = linear_layers(model)
+    if targets == "all-linear":
+        # The output head is left out (as peft does): its rows are the vocabulary, and with
+        # tied embeddings merging into it would change the input embedding as well.
+        chosen = [n for n in layers if n.rpartition(".")[2] != "lm_head"]
+    else:
+        targets = (targets,) if isinstance(targets, str) else tuple(targets)
+        chosen = [n for n in layers if any(n == t or n.endswith(f".{t}") for t in targets)]
+    if not chosen:
+        kinds = sorted({n.rpartition(".")[2] for n in layers})
+        raise ValueError(
+            f"no linear layer matches targets={targets!r}; this model's linear layers are "
+            f"named {kinds}: pass some of these names, or targets='all-linear'"
+        )
+    config = LoRAConfig(r=r, alpha=alpha, dropout=dropout, use_rslora=use_rslora)
+    for module_name in chosen:
+        layer = layers[module_name]
+        if not isinstance(layer, LoRALinear):
+            layer = LoRALinear(layer)
+            parent, _, child = module_name.rpartition(".")
+            setattr(model.get_submodule(parent), child, layer)
+        layer.add_adapter(name, config)
+    for p in model.parameters():
+        p.requires_grad_(False)  # the base stays as it is; set_adapter unfreezes the adapter
+    set_adapter(model, name)
+    return chosen
+
+
+def set_adapter(model: nn.Module, name: str) -> None:
+    """Make adapter ``name`` the one that runs (layers without it run as their base layer) and
+    the only one that trains."""
+    if name not in adapter_names(model):
+        raise ValueError(f"no adapter named {name!r}; the model has {adapter_names(model)}")
+    _require_unmerged(model, "switch adapters")
+    for layer in lora_layers(model).values():
+        layer.active = name if name in layer.configs else None
+        for adapter in layer.configs:
+            layer.lora_A[adapter].weight.requires_grad_(adapter == name)
+            layer.lora_B[adapter].weight.requires_grad_(adapter == name)
+
+
+@contextmanager
+def disable_adapter(model: nn.Module) -> Iterator[nn.Module]:
+    """Inside the ``with`` block, ``model`` is the base model alone; afterwards the adapter that
+    was active runs again, also when the block raised.
+
+    The RLHF chapter uses this as its reference model: the policy without its adapter, with no
+    second copy of the weights.
+    """
+    _require_unmerged(model, "disable the adapter")
+    active = {layer: layer.active for layer in lora_layers(model).values()}
+    for layer in active:
+        layer.active = None
+    try:
+        yield model
+    finally:
+        for layer, name in active.items():
+            layer.active = name
+
+
+@torch.no_grad()
+def merge(model: nn.Module) -> None:
+    """Add the active adapter's ``B @ A * scaling`` into each base weight; the forward then skips
+    the adapter, so the model runs as fast as the base.
+
+    Merging twice is an error (it would add the update twice): `unmerge` first.
+    """
+    _require_unmerged(model, "merge")
+    for layer in lora_layers(model).values():
+        if layer.active is not None:
+            layer.base_layer.weight += layer.delta_weight(layer.active)
+            layer.merged = True
+
+
+@torch.no_grad()
+def unmerge(model: nn.Module) -> None:
+    """Subtract the merged update again: the base weights come back, up to float rounding."""
+    merged = [layer for layer in lora_layers(model).values() if layer.merged]
+    if not merged:
+        raise ValueError("no adapter is merged, so there is nothing to unmerge")
+    for layer in merged:
+        layer.base_layer.weight -= layer.delta_weight(layer.active)
+        layer.merged = False
+
+
+def _require_unmerged(model: nn.Module, action: str) -> None:
+    if any(layer.merged for layer in lora_layers(model).values()):
+        raise ValueError(
+            f"cannot {action} while an adapter is merged into the base weights; "
+            "call unmerge(model) first"
+        )
+
+
+def count_trainable(model: nn.Module) -> tuple[int, int]:
+    """``(trainable, total)`` parameter counts; a tied weight counts once."""
+    params = list(model.parameters())  # parameters() yields a shared tensor once
+    return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
+
+
+def lora_state_dict(model: nn.Module, name: str) -> dict[str, torch.Tensor]:
+    """The weights of adapter ``name`` alone: ``"<module>.lora_A.weight"`` ``(r, in_features)``
+    and ``"<module>.lora_B.weight"`` ``(out_features, r)`` for each layer that carries it.
+
+    The keys leave the adapter's name out (as peft's files do), so a file can be loaded under
+    another name. The tensors share memory with the parameters.
+    """
+    state = {}
+    for module_name, layer in lora_layers(model).items():
+        if name in layer.configs:
+            state[f"{module_name}.lora_A.weight"] = layer.lora_A[name].weight.detach()
+            state[f"{module_name}.lora_B.weight"] = layer.lora_B[name].weight.detach()
+    if not state:
+        raise ValueError(f"no adapter named {name!r}; the model has {adapter_names(model)}")
+    return state
+
+
+def base_sha256(model: nn.Module) -> str:
+    """sha256 of the base model's weights (names, dtypes, shapes and values), adapters left out.
+
+    The same before and after `add_lora` (a wrapped ``q_proj.base_layer.weight`` counts as
+    ``q_proj.weight``), so an adapter file can name the base it was trained on.
+    """
+    _require_unmerged(model, "hash the base weights")
+    weights = {
+        key.replace(".base_layer.", "."): tensor
+        for key, tensor in model.state_dict().items()
+        if ".lora_" not in key
+    }
+    digest = hashlib.sha256()
+    for key, tensor in sorted(weights.items()):
+        digest.update(f"{key} {tensor.dtype} {tuple(tensor.shape)}\n".encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
+def save_adapter(path: str | os.PathLike, model: nn.Module, name: str = "default") -> Path:
+    """Write adapter ``name`` alone to the ``.safetensors`` file ``path`` (returned), atomically.
+
+    The metadata records its `LoRAConfig`, the ``targets`` (full module names) and the
+    `base_sha256` of the model's base weights.
+    """
+    _require_unmerged(model, "save an adapter")
+    path = Path(path)
+    tensors = {key: t.contiguous() for key, t in lora_state_dict(model, name).items()}
+    layers = {n: layer for n, layer in lora_layers(model).items() if name in layer.configs}
+    config = next(iter(layers.values())).configs[name]
+    metadata = {key: json.dumps(value) for key, value in dataclasses.asdict(config).items()}
+    metadata |= {"format": FORMAT, "name": name, "targets": json.dumps(list(layers))}
+    metadata["base_sha256"] = base_sha256(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written as checkpoint.save_checkpoint does: a temporary file in the same folder, then
+    # os.replace, so a crash mid-write never leaves a half-written file under the real name.
+    temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        save_file(tensors, temporary, metadata=metadata)
+        with open(temporary, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_adapter(path: str | os.PathLike, model: nn.Module, name: str | None = None) -> str:
+    """Add the adapter saved by `save_adapter` in ``path`` to ``model``, the base model it was
+    trained on, and make it active under ``name`` (default: its saved name), which is returned.
+
+    Raises:
+        CheckpointError: the file is missing, corrupt or not an adapter; the model lacks the
+            layers it adapts; the model's base weights differ from the ones it was trained on.
+    """
+    _require_unmerged(model, "load an adapter")
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"adapter file {path} does not exist")
+    try:
+        with safe_open(path, framework="pt") as f:
+            metadata = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}
+    except (SafetensorError, OSError) as error:
+        raise CheckpointError(f"adapter file {path} is truncated or corrupt ({error})") from None
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path} is not a tinyllm LoRA adapter (its metadata has no format={FORMAT!r}); "
+            "write adapters with tinyllm.lora.save_adapter"
+        )
+    targets, layers = json.loads(metadata["targets"]), linear_layers(model)
+    missing = [t for t in targets if t not in layers]
+    if missing:
+        raise CheckpointError(f"adapter {path} adapts layers this model does not have: {missing}")
+    saved_sha, model_sha = metadata["base_sha256"], base_sha256(model)
+    if saved_sha != model_sha:
+        raise CheckpointError(
+            f"adapter {path} was trained on a base model with sha256 {saved_sha}, but this "
+            f"model's base weights have sha256 {model_sha}; load the adapter onto the base "
+            "model it was trained on"
+        )
+    config = {key: json.loads(metadata[key]) for key in ("r", "alpha", "dropout", "use_rslora")}
+    name = name or metadata["name"]
+    add_lora(model, name, targets=tuple(targets), **config)
+    with torch.no_grad():
+        for key, value in lora_state_dict(model, name).items():
+            value.copy_(tensors[key])  # shares memory with the parameter, so this fills it
+    return name
