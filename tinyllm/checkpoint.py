@@ -129,6 +129,11 @@ def save_checkpoint(
     if history is not None:
         metadata["history"] = json.dumps(history.to_dict())
 
+    return save_atomically(path, tensors, metadata)
+
+
+def save_atomically(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> Path:
+    """Write a safetensors file so that ``path`` holds either the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same folder, so os.replace is a rename within one file system (atomic); the process id
     # keeps two writers from sharing a temporary name.

@@ -31,10 +31,9 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import nn
 
-from tinyllm.checkpoint import CheckpointError
+from tinyllm.checkpoint import CheckpointError, save_atomically
 
 #: Written into every adapter file's metadata; a file without it is not one of ours.
 FORMAT = "tinyllm-lora-v1"
@@ -301,19 +300,7 @@ def save_adapter(path: str | os.PathLike, model: nn.Module, name: str = "default
     metadata = {key: json.dumps(value) for key, value in dataclasses.asdict(config).items()}
     metadata |= {"format": FORMAT, "name": name, "targets": json.dumps(list(layers))}
     metadata["base_sha256"] = base_sha256(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written as checkpoint.save_checkpoint does: a temporary file in the same folder, then
-    # os.replace, so a crash mid-write never leaves a half-written file under the real name.
-    temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        save_file(tensors, temporary, metadata=metadata)
-        with open(temporary, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return save_atomically(path, tensors, metadata)
 
 
 def load_adapter(path: str | os.PathLike, model: nn.Module, name: str | None = None) -> str:
