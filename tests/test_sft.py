@@ -230,6 +230,7 @@ def test_evaluation_set_is_fixed_and_asks_for_everything():
     # Pinned: a changed split (or corpus) would silently change every reported number.
     assert combination(tasks[0].story) == ("Lily", "chick", "radio", "the bamboo forest")
     assert tasks[0].story == next(s for s in generate(100, EVAL_SEED, "en") if is_held_out(s))
+    assert [t.story for t in eval_reading(30, "en")] == [t.story for t in tasks]  # same stories
     zh = eval_prompts(30, "zh")
     for task, translated in zip(tasks, zh, strict=True):
         spec = task.spec

@@ -53,8 +53,8 @@ _ENGLISH = {
 
 def combination(story: Story) -> tuple[str, str, str, str]:
     """``(hero, species, object, place)`` of a story, in English for either language."""
-    return tuple(_ENGLISH[field][getattr(story, field)]
-                 for field in ("hero", "species", "object", "place"))  # type: ignore[return-value]
+    return (_ENGLISH["hero"][story.hero], _ENGLISH["species"][story.species],
+            _ENGLISH["object"][story.object], _ENGLISH["place"][story.place])
 
 
 def is_held_out(story: Story) -> bool:
@@ -155,8 +155,9 @@ def eval_prompts(n: int, lang: str = "en") -> list[InstructionTask]:
 
 
 def eval_reading(n: int, lang: str = "en") -> list[ReadingTask]:
-    """``n`` held-out reading tasks (grade with ``tinytales.check_answer(reply, task.answer)``;
-    the user's turn is `reading_prompt`)."""
+    """``n`` held-out reading tasks: the stories of ``eval_prompts(n, lang)``, each with a
+    question. The user's turn is `reading_prompt`; grade a reply with
+    ``tinytales.check_answer(reply, task.answer)``."""
     _check(n, EVAL_SEED, lang)
     return _first(n, lambda size: reading_tasks(size, EVAL_SEED, lang),
                   lambda task: is_held_out(task.story), 16 * n + 64)
