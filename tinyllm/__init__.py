@@ -13,6 +13,8 @@ piece from here and checks that the two agree. Where each notebook's pieces live
  06   model and generation    model (Block, TinyLLM, counts), generate
  07   pretraining             train_config, optim, precision, evaluation, checkpoint, train,
                               data/prepare, stories, shipped, recipes
+ 08   SFT                     chat (template, special tokens, resize_embeddings), sft (labels,
+                              SFTDataset), sft_data (tasks, held-out split), tinytales/tasks
  11   scaling out             distributed (and train under torchrun)
 ====  ======================  ==========================================================
 

@@ -141,6 +141,14 @@ class BPETokenizer:
         """
         return cls(read_tiktoken_ranks(path), special_tokens, pattern, Path(path).stem)
 
+    def with_special_tokens(self, tokens: Iterable[str]) -> BPETokenizer:
+        """A copy with ``tokens`` as new special ids after the largest id (tokens it already has
+        keep theirs). The ranks are untouched, so ordinary text encodes to the same ids."""
+        new = [t for t in dict.fromkeys(tokens) if t not in self._special]
+        start = max(*self._decoder, *self._special_decoder) + 1
+        special = self._special | {token: start + i for i, token in enumerate(new)}
+        return BPETokenizer(self._ranks, special, self.pattern, self.name)
+
     def to_tiktoken(self, name: str | None = None) -> tiktoken.Encoding:
         """A ``tiktoken.Encoding`` with the same ids: tiktoken's fast encoder on our ranks."""
         return tiktoken.Encoding(
