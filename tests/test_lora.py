@@ -20,16 +20,14 @@ from tinyllm.lora import (
     LoRAConfig,
     LoRALinear,
     add_lora,
-    base_sha256,
     count_trainable,
     disable_adapter,
-    load_adapter,
     lora_layers,
     merge,
-    save_adapter,
     set_adapter,
     unmerge,
 )
+from tinyllm.lora_file import base_sha256, load_adapter, save_adapter
 
 CONFIG = llama_style(
     vocab_size=101, context_length=32, d_model=64, n_heads=4, n_kv_heads=2, n_layers=2,

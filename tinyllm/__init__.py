@@ -15,6 +15,7 @@ piece from here and checks that the two agree. Where each notebook's pieces live
                               data/prepare, stories, shipped, recipes
  08   SFT                     chat (template, special tokens, resize_embeddings), sft (labels,
                               SFTDataset), sft_data (tasks, held-out split), tinytales/tasks
+ 09   LoRA                    lora (LoRALinear, add_lora, merge), lora_file (adapter files)
  11   scaling out             distributed (and train under torchrun)
 ====  ======================  ==========================================================
 

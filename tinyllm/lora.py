@@ -11,7 +11,7 @@ freezes ``W`` and learns the change as a product of two thin matrices,
 - `add_lora` wraps a model's layers by name (``q_proj``, ``v_proj``, ... or ``"all-linear"``)
   and freezes everything else; `set_adapter` and `disable_adapter` choose what runs;
 - `merge` / `unmerge` fold the active adapter into the base weights and take it out again;
-- `save_adapter` / `load_adapter` write and read one adapter alone (kilobytes, safetensors).
+- `tinyllm.lora_file` writes and reads one adapter alone (kilobytes, safetensors).
 
 Names and numbers follow Hugging Face's peft (``lora_A``, ``lora_B``, ``scaling = alpha / r``,
 the same initialisation); the tests check that both compute the same outputs.
@@ -19,24 +19,13 @@ the same initialisation); the tests check that both compute the same outputs.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import math
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
 from torch import nn
-
-from tinyllm.checkpoint import CheckpointError, save_atomically
-
-#: Written into every adapter file's metadata; a file without it is not one of ours.
-FORMAT = "tinyllm-lora-v1"
 
 
 @dataclass(frozen=True)
@@ -150,7 +139,7 @@ def add_lora(
         raise ValueError(f"r is the rank of the update and must be at least 1, got r={r}; try r=8")
     if name in adapter_names(model):
         raise ValueError(f"the model already has an adapter named {name!r}; pick another name")
-    _require_unmerged(model, "add an adapter")
+    require_unmerged(model, "add an adapter")
     layers = linear_layers(model)
     if targets == "all-linear":
         # The output head is left out (as peft does): its rows are the vocabulary, and with
@@ -184,7 +173,7 @@ def set_adapter(model: nn.Module, name: str) -> None:
     the only one that trains."""
     if name not in adapter_names(model):
         raise ValueError(f"no adapter named {name!r}; the model has {adapter_names(model)}")
-    _require_unmerged(model, "switch adapters")
+    require_unmerged(model, "switch adapters")
     for layer in lora_layers(model).values():
         layer.active = name if name in layer.configs else None
         for adapter in layer.configs:
@@ -200,7 +189,7 @@ def disable_adapter(model: nn.Module) -> Iterator[nn.Module]:
     The RLHF chapter uses this as its reference model: the policy without its adapter, with no
     second copy of the weights.
     """
-    _require_unmerged(model, "disable the adapter")
+    require_unmerged(model, "disable the adapter")
     active = {layer: layer.active for layer in lora_layers(model).values()}
     for layer in active:
         layer.active = None
@@ -218,7 +207,7 @@ def merge(model: nn.Module) -> None:
 
     Merging twice is an error (it would add the update twice): `unmerge` first.
     """
-    _require_unmerged(model, "merge")
+    require_unmerged(model, "merge")
     for layer in lora_layers(model).values():
         if layer.active is not None:
             layer.base_layer.weight += layer.delta_weight(layer.active)
@@ -236,7 +225,7 @@ def unmerge(model: nn.Module) -> None:
         layer.merged = False
 
 
-def _require_unmerged(model: nn.Module, action: str) -> None:
+def require_unmerged(model: nn.Module, action: str) -> None:
     if any(layer.merged for layer in lora_layers(model).values()):
         raise ValueError(
             f"cannot {action} while an adapter is merged into the base weights; "
@@ -265,82 +254,3 @@ def lora_state_dict(model: nn.Module, name: str) -> dict[str, torch.Tensor]:
     if not state:
         raise ValueError(f"no adapter named {name!r}; the model has {adapter_names(model)}")
     return state
-
-
-def base_sha256(model: nn.Module) -> str:
-    """sha256 of the base model's weights (names, dtypes, shapes and values), adapters left out.
-
-    The same before and after `add_lora` (a wrapped ``q_proj.base_layer.weight`` counts as
-    ``q_proj.weight``), so an adapter file can name the base it was trained on.
-    """
-    _require_unmerged(model, "hash the base weights")
-    weights = {
-        key.replace(".base_layer.", "."): tensor
-        for key, tensor in model.state_dict().items()
-        if ".lora_" not in key
-    }
-    digest = hashlib.sha256()
-    for key, tensor in sorted(weights.items()):
-        digest.update(f"{key} {tensor.dtype} {tuple(tensor.shape)}\n".encode())
-        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
-    return digest.hexdigest()
-
-
-def save_adapter(path: str | os.PathLike, model: nn.Module, name: str = "default") -> Path:
-    """Write adapter ``name`` alone to the ``.safetensors`` file ``path`` (returned), atomically.
-
-    The metadata records its `LoRAConfig`, the ``targets`` (full module names) and the
-    `base_sha256` of the model's base weights.
-    """
-    _require_unmerged(model, "save an adapter")
-    path = Path(path)
-    tensors = {key: t.contiguous() for key, t in lora_state_dict(model, name).items()}
-    layers = {n: layer for n, layer in lora_layers(model).items() if name in layer.configs}
-    config = next(iter(layers.values())).configs[name]
-    metadata = {key: json.dumps(value) for key, value in dataclasses.asdict(config).items()}
-    metadata |= {"format": FORMAT, "name": name, "targets": json.dumps(list(layers))}
-    metadata["base_sha256"] = base_sha256(model)
-    return save_atomically(path, tensors, metadata)
-
-
-def load_adapter(path: str | os.PathLike, model: nn.Module, name: str | None = None) -> str:
-    """Add the adapter saved by `save_adapter` in ``path`` to ``model``, the base model it was
-    trained on, and make it active under ``name`` (default: its saved name), which is returned.
-
-    Raises:
-        CheckpointError: the file is missing, corrupt or not an adapter; the model lacks the
-            layers it adapts; the model's base weights differ from the ones it was trained on.
-    """
-    _require_unmerged(model, "load an adapter")
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"adapter file {path} does not exist")
-    try:
-        with safe_open(path, framework="pt") as f:
-            metadata = f.metadata() or {}
-            tensors = {key: f.get_tensor(key) for key in f.keys()}
-    except (SafetensorError, OSError) as error:
-        raise CheckpointError(f"adapter file {path} is truncated or corrupt ({error})") from None
-    if metadata.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{path} is not a tinyllm LoRA adapter (its metadata has no format={FORMAT!r}); "
-            "write adapters with tinyllm.lora.save_adapter"
-        )
-    targets, layers = json.loads(metadata["targets"]), linear_layers(model)
-    missing = [t for t in targets if t not in layers]
-    if missing:
-        raise CheckpointError(f"adapter {path} adapts layers this model does not have: {missing}")
-    saved_sha, model_sha = metadata["base_sha256"], base_sha256(model)
-    if saved_sha != model_sha:
-        raise CheckpointError(
-            f"adapter {path} was trained on a base model with sha256 {saved_sha}, but this "
-            f"model's base weights have sha256 {model_sha}; load the adapter onto the base "
-            "model it was trained on"
-        )
-    config = {key: json.loads(metadata[key]) for key in ("r", "alpha", "dropout", "use_rslora")}
-    name = name or metadata["name"]
-    add_lora(model, name, targets=tuple(targets), **config)
-    with torch.no_grad():
-        for key, value in lora_state_dict(model, name).items():
-            value.copy_(tensors[key])  # shares memory with the parameter, so this fills it
-    return name
