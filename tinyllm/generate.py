@@ -127,7 +127,7 @@ def generate(
     Args:
         model: a ``TinyLLM`` (switched to eval mode while generating, then restored).
         ids: the prompt, ``(batch, seq)`` or ``(seq,)`` (a tensor or a list of ints). Rows of a
-            batch have the same length (no padding).
+            batch have the same length (for different lengths see ``tinyllm.batching``).
         max_new_tokens: how many tokens to add at most.
         temperature: 0 for greedy decoding, otherwise the sampling temperature.
         top_k, top_p: optional filters, see ``top_k_filter`` and ``top_p_filter``.
