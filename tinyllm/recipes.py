@@ -119,16 +119,17 @@ def sft() -> Recipe:
     calibration runs in data/README.md). ``model`` is the base model it starts from; the
     trainer grows its vocabulary to 4,099 with the chat tokens. ``n_train=0``: a fresh task
     for every training example; ``seq_len`` is a cap (batches are cut to their longest)."""
+    # Calibrated with 200-step runs (held-out validation loss): batch 16 at lr 1e-3 -> 0.820,
+    # at 3e-3 -> 0.908; batch 32 at 3e-3 -> 0.807 for twice the compute. 2,000 steps x 16 =
+    # 32,000 fresh tasks fit the 30-minute budget on 2 shared cores (about 0.4-0.8 s a step).
     return Recipe(
         name="sft", model=llama_style(), start="shipped:base", trainer="sft",
-        train=TrainConfig(lr=SFT_LR, min_lr=SFT_LR / 10, warmup_steps=30, max_steps=SFT_STEPS,
+        train=TrainConfig(lr=1e-3, min_lr=1e-4, warmup_steps=30, max_steps=2000,
                           batch_size=16, eval_interval=200, eval_steps=8,
                           checkpoint_dir="runs/sft", checkpoint_interval=400),
         data=DataSpec(lang="mix", n_train=0, n_val=128, seq_len=256, tokenizer=SHIPPED_TOKENIZER),
     )
 
-
-SFT_LR, SFT_STEPS = 1e-3, 1000
 
 #: Recipe name -> function that builds it. A new stage adds its recipes here.
 RECIPES: dict[str, Callable[[], Recipe]] = {"base": base, "sft": sft, "smoke": smoke}
