@@ -24,6 +24,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from tinyllm.chat import Conversation, add_chat_tokens, resize_embeddings
 from tinyllm.data.prepare import RecipeError
 from tinyllm.model import TinyLLM
@@ -70,6 +72,9 @@ def sft_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
     if tokenizer is None:
         raise RecipeError(f"recipe {recipe.name!r}: the sft trainer fine-tunes a trained model; "
                           "give it a start such as 'shipped:base', not 'scratch'")
+    # Nothing here draws random numbers (no dropout, batches have their own generator), but the
+    # checkpoints record the random state: seeding it makes two runs' files identical.
+    torch.manual_seed(recipe.train.seed)
     tokenizer = add_chat_tokens(tokenizer)
     # Before train() builds the optimizer (and loads a resumed checkpoint, already 4,099 wide).
     resize_embeddings(model, tokenizer.n_vocab)
