@@ -128,10 +128,20 @@ def test_a_recipe_names_its_start_and_its_trainer(tmp_path, monkeypatch):
     assert tokenizer.n_vocab == smoke.model.vocab_size
     with pytest.raises(RecipeError, match="'scratch', 'shipped:NAME' or 'recipe:NAME'"):
         recipes.start_model(dataclasses.replace(smoke, start="hub:base"))
-    with pytest.raises(RecipeError, match="trainer='sft' is unknown"):
+    with pytest.raises(RecipeError, match="trainer='rlhf' is unknown"):
+        recipes.run_recipe(dataclasses.replace(smoke, trainer="rlhf"))
+    with pytest.raises(RecipeError, match="fine-tunes a trained model"):
         recipes.run_recipe(dataclasses.replace(smoke, trainer="sft"))
     # A JSON recipe can say both; the resolved recipe.json keeps them.
     path = tmp_path / "next.json"
     path.write_text('{"extends": "base", "start": "shipped:base", "trainer": "pretrain"}')
     assert get_recipe(str(path)).start == "shipped:base"
     assert get_recipe("runs/smoke/recipe.json") == smoke
+
+
+def test_sft_recipe_starts_from_the_base_model_and_its_ablations_are_settings():
+    recipe = get_recipe("sft")
+    assert (recipe.start, recipe.trainer, recipe.model) == ("shipped:base", "sft", llama_style())
+    assert recipe.data.mask_prompt and recipe.data.end_is_target and recipe.data.n_train == 0
+    ablated = apply_overrides(recipe, ["mask_prompt=false", "end_is_target=false"])
+    assert not ablated.data.mask_prompt and not ablated.data.end_is_target

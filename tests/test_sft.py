@@ -268,3 +268,51 @@ def test_conversations_fit_the_shipped_context(lang):
 def test_data_arguments_are_checked(bad):
     with pytest.raises(ValueError):
         train_tasks(**{"n": 3, **bad})
+
+
+# --- the ablation switches, the trimmed batches, the sft trainer ------------------------------
+
+
+def test_ablation_switches_change_only_their_labels():
+    ids, labels = encode_example(CHAT, TWO_TURNS)
+    ids_all, every = encode_example(CHAT, TWO_TURNS, mask_prompt=False)
+    assert ids_all == ids and every == [IGNORE_INDEX, *ids[1:]]  # every token after the first
+    _, no_end = encode_example(CHAT, TWO_TURNS, end_is_target=False)
+    ends = [i for i, label in enumerate(labels) if label == E]
+    assert len(ends) == 2 and all(no_end[i] == IGNORE_INDEX for i in ends)
+    assert [label for i, label in enumerate(no_end) if i not in ends] == \
+        [label for i, label in enumerate(labels) if i not in ends]
+    data = SFTDataset(CHAT, [TWO_TURNS], seq_len=40, end_is_target=False)
+    assert E not in data.y.tolist()[0] and data.n_targets() == sum(x != IGNORE_INDEX for x in no_end)
+
+
+def test_collate_cuts_pure_padding_columns_and_changes_no_loss():
+    data = SFTDataset(CHAT, [TWO_TURNS[:2], TWO_TURNS], seq_len=48)
+    x, y = data.collate([data[0], data[1]])
+    longest = len(encode_example(CHAT, TWO_TURNS)[0]) - 1
+    assert x.shape == y.shape == (2, longest) and (y[:, -1] != IGNORE_INDEX).any()
+    torch.manual_seed(0)
+    model = TinyLLM(llama_style(vocab_size=CHAT.n_vocab, context_length=64, d_model=16,
+                                n_layers=1, n_heads=2, d_ff=32)).eval()
+    _, trimmed = model(x, y)
+    _, full = model(data.x, data.y)
+    assert torch.allclose(trimmed, full, atol=1e-6)
+    assert BatchStream(data, 2)[0][0].shape[1] == longest  # train() uses it
+
+
+def test_sft_trainer_adds_the_chat_tokens_and_trains_on_fresh_tasks():
+    import dataclasses
+
+    from tinyllm.recipes import TRAINERS, apply_overrides, get_recipe
+    from tinyllm.sft_train import training_set
+
+    recipe = apply_overrides(get_recipe("sft"), ["max_steps=2", "batch_size=2", "n_val=4",
+                                                 "eval_steps=1", "checkpoint_dir=none"])
+    recipe = dataclasses.replace(recipe, model=llama_style(d_model=16, n_layers=1, n_heads=2, d_ff=32))
+    assert len(training_set(recipe)) >= 2 * 2  # one fresh task per training example (and spares)
+    torch.manual_seed(0)
+    model = TinyLLM(recipe.model)
+    tokenizer, history = TRAINERS["sft"](recipe, model, BASE, progress=False)
+    assert tokenizer.n_vocab == model.config.vocab_size == 4099
+    assert history.step == [1, 2] and history.val_step == [0, 2]
+    assert len(training_set(apply_overrides(recipe, ["n_train=5"]))) == 5  # a fixed set instead

@@ -103,3 +103,24 @@ def test_load_tokenizer_defaults_to_the_shipped_file():
     assert load_tokenizer().n_vocab == 4096
     with pytest.raises(RecipeError, match="json"):
         load_tokenizer("bpe")
+
+
+def test_the_shipped_sft_model_replies_in_the_template_and_stops():
+    from tinyllm.batching import generate_batch
+    from tinyllm.chat import END
+    from tinyllm.sft import decode_reply, encode_prompt
+    from tinyllm.sft_data import eval_prompts
+    from tinyllm.tinytales import check
+
+    for name in shipped.PRETRAINED["sft"]:
+        assert sha256_of(data_file(name)) == SHIPPED_FILES[name]
+    model, tokenizer = shipped.load_pretrained("sft")
+    assert tokenizer.n_vocab == model.config.vocab_size == 4099 and tokenizer.special_tokens[END] == 4098
+    assert model.config == llama_style(vocab_size=4099)
+    text = "Once upon a time, there was a tiger named Max. 从前，有一只小猫。"
+    assert tokenizer.encode(text) == load_tokenizer().encode(text)  # ordinary text: the same ids
+    task = eval_prompts(1, "en")[0]  # held out: never seen in training
+    [ids] = generate_batch(model, [encode_prompt(tokenizer, task.prompt)], 256, temperature=0.0,
+                           stop_tokens=[tokenizer.special_tokens[END]])
+    reply, ended = decode_reply(tokenizer, ids)
+    assert ended and task.spec.hero in reply and check(reply, lang="en").score > 0.8

@@ -24,6 +24,8 @@ SHIPPED_FILES: dict[str, str] = {
     "tinytales/sample_zh.txt": "d452e591c492706fe5ba821fb2eb6c4cff568726cef9f924c58382b365cf9889",
     "tokenizer/tinytales-bpe-4096.json": "1de9cfa2a6d2591ff6502c7ea16506d07b157a4588769a7dc025683e8be2d01d",
     "checkpoints/base.safetensors": "b7822b4aa4890b89c3c1cebafcefd22a5b710efbd702a5cff8289955a9d42e17",
+    "tokenizer/tinytales-chat-4099.json": "84a28f16e124ecf6bfcbdf9cc48e01e5fc33e5fb7ed98a74e59c3e1839d0afdb",
+    "checkpoints/sft.safetensors": "04289c3afea7e93fccee74a6443b92e2e02af2e5738c3b4b995c376eab9427f0",
 }
 
 

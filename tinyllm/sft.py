@@ -38,7 +38,8 @@ def _chat_ids(tokenizer: BPETokenizer) -> dict[str, int]:
     return {t: special[t] for t in CHAT_TOKENS}
 
 
-def encode_example(tokenizer: BPETokenizer, conversation: Conversation) -> tuple[list[int], list[int]]:
+def encode_example(tokenizer: BPETokenizer, conversation: Conversation, *, mask_prompt: bool = True,
+                   end_is_target: bool = True) -> tuple[list[int], list[int]]:
     """A conversation's ids and labels, each ``(n,)``; ``n`` = 1 + all turns' tokens.
 
     ``ids`` start with ``<|endoftext|>`` (every pretraining document follows one, so the model
@@ -46,6 +47,10 @@ def encode_example(tokenizer: BPETokenizer, conversation: Conversation) -> tuple
     equal ``tokenizer.encode(render(conversation), allowed_special=...)`` after that first id.
     ``labels[i]`` is ``ids[i]`` for the assistant's content and its closing ``<|end|>``, and
     ``IGNORE_INDEX`` for ``<|endoftext|>``, role markers and user turns.
+
+    Two switches exist for the ablations of notebook 08: ``mask_prompt=False`` makes every
+    token a target (plain language modelling on the conversation), ``end_is_target=False``
+    masks the assistant's closing ``<|end|>`` (so nothing teaches the model to stop).
 
     Raises:
         ValueError: the tokenizer lacks the chat tokens, a turn is malformed (see
@@ -63,6 +68,10 @@ def encode_example(tokenizer: BPETokenizer, conversation: Conversation) -> tuple
         ids += [chat[ROLE_TOKENS[turn["role"]]], *content]
         counted = turn["role"] == "assistant"
         labels += [IGNORE_INDEX, *(content if counted else [IGNORE_INDEX] * len(content))]
+        if counted and not end_is_target:
+            labels[-1] = IGNORE_INDEX  # the ablation: the closing <|end|> is never a target
+    if not mask_prompt:
+        labels = [IGNORE_INDEX, *ids[1:]]  # the ablation: every token is a target
     return ids, labels
 
 
@@ -116,6 +125,7 @@ class SFTDataset(Dataset):
         tokenizer: with the chat tokens (`chat.add_chat_tokens`).
         conversations: e.g. ``sft_data.train_conversations(n, seed, lang)``.
         seq_len: length of ``x`` and ``y`` (at most the model's ``context_length``).
+        mask_prompt, end_is_target: as in `encode_example` (the ablations).
 
     Attributes:
         x, y: ``(n_examples, seq_len)`` int64, all pairs stacked.
@@ -127,6 +137,9 @@ class SFTDataset(Dataset):
         conversations: Sequence[Conversation],
         seq_len: int,
         too_long: Literal["error", "drop"] = "error",
+        *,
+        mask_prompt: bool = True,
+        end_is_target: bool = True,
     ) -> None:
         if too_long not in ("error", "drop"):
             raise ValueError(f"too_long must be 'error' or 'drop', got {too_long!r}")
@@ -135,7 +148,8 @@ class SFTDataset(Dataset):
         rows_x, rows_y, self.n_dropped = [], [], 0
         pad = tokenizer.eot_token
         for index, conversation in enumerate(conversations):
-            ids, labels = encode_example(tokenizer, conversation)
+            ids, labels = encode_example(tokenizer, conversation, mask_prompt=mask_prompt,
+                                         end_is_target=end_is_target)
             if len(ids) > seq_len + 1:
                 if too_long == "drop":
                     self.n_dropped += 1
@@ -156,6 +170,15 @@ class SFTDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.x[index], self.y[index]
+
+    def collate(self, pairs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stack pairs into a batch ``(batch, width)``, cut after the last column that holds a
+        target: the columns after it are padding in every row, which nothing real attends to
+        and no loss counts, so dropping them changes no number and saves their compute (a
+        batch of conversations averaging 100 tokens need not cost 256). ``train`` uses it."""
+        x, y = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+        width = int((y != IGNORE_INDEX).any(dim=0).nonzero().max()) + 1 if (y != IGNORE_INDEX).any() else 1
+        return x[:, :width], y[:, :width]
 
     def n_targets(self) -> int:
         """How many labels count towards the loss, over the whole dataset."""

@@ -4,8 +4,10 @@ Taught in notebook 07 (pretraining); notebooks 08-10 start from ``load_pretraine
 
 ``load_pretrained("base")`` returns ``(model, tokenizer)``: the course's Llama-style base model,
 trained by ``python -m tinyllm train --recipe base``, and the BPE tokenizer it was trained
-with. Both files are checked against the sha256 recorded in ``tinyllm.paths.SHIPPED_FILES``
-before use, so a truncated or edited file stops with an error that says how to restore it.
+with; ``load_pretrained("sft")`` that model after supervised fine-tuning (``--recipe sft``)
+and the tokenizer with the chat template's tokens. Both files are checked against the sha256
+recorded in ``tinyllm.paths.SHIPPED_FILES`` before use, so a truncated or edited file stops
+with an error that says how to restore it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from tinyllm.train_config import TrainConfig
 #: Shipped model name -> (weights file, tokenizer file), both relative to ``data/``.
 PRETRAINED: dict[str, tuple[str, str]] = {
     "base": ("checkpoints/base.safetensors", SHIPPED_TOKENIZER),
+    # The base model fine-tuned on conversations (notebook 08), with the chat tokens 4096-4098.
+    "sft": ("checkpoints/sft.safetensors", "tokenizer/tinytales-chat-4099.json"),
 }
 
 

@@ -81,7 +81,8 @@ class BatchStream:
 
     Micro-batch ``i`` is a pure function of ``(seed, i)``: epoch ``e = i // batches_per_epoch``
     shuffles the dataset with its own seeded generator, and ``i`` picks its slice of that order
-    (a short last slice is dropped, so every batch has the same shape). Nothing is consumed, so
+    (a short last slice is dropped, so every batch has the same number of rows). A dataset with a
+    ``collate(pairs)`` method stacks its own batches (`sft.SFTDataset` trims the padding). Nothing is consumed, so
     a resumed run, or one of several DDP processes, can ask for any batch directly.
 
     ``stream[i]`` is ``(x, y)``, each ``(batch_size, seq)`` int64.
@@ -109,6 +110,8 @@ class BatchStream:
             self._epoch, self._order = epoch, torch.randperm(len(self.dataset), generator=generator)
         rows = self._order[position * self.batch_size : (position + 1) * self.batch_size]
         pairs = [self.dataset[int(row)] for row in rows]
+        if hasattr(self.dataset, "collate"):  # e.g. SFTDataset: drops columns of pure padding
+            return self.dataset.collate(pairs)
         return torch.stack([x for x, _ in pairs]), torch.stack([y for _, y in pairs])
 
 

@@ -45,6 +45,9 @@ class DataSpec:
             under ``data/`` such as ``SHIPPED_TOKENIZER`` (sha256-checked), or any path.
         seq_len: tokens per training window (at most the model's ``context_length``).
         stride: step between windows (``None``: ``seq_len``, windows that touch).
+        reading_share, mask_prompt, end_is_target: for the ``sft`` trainer only (see
+            ``tinyllm.sft_train``): the share of reading tasks among the conversations, and the
+            two label ablations of ``sft.encode_example``.
     """
 
     corpus: str = "tinytales"
@@ -55,6 +58,9 @@ class DataSpec:
     tokenizer: str = "bpe"
     seq_len: int = 256
     stride: int | None = None
+    reading_share: float = 0.25
+    mask_prompt: bool = True
+    end_is_target: bool = True
 
 
 @dataclass
