@@ -14,7 +14,8 @@ piece from here and checks that the two agree. Where each notebook's pieces live
  07   pretraining             train_config, optim, precision, evaluation, checkpoint, train,
                               data/prepare, stories, shipped, recipes
  08   SFT                     chat (template, special tokens, resize_embeddings), sft (labels,
-                              SFTDataset), sft_data (tasks, held-out split), tinytales/tasks
+                              SFTDataset), sft_data (tasks, held-out split), tinytales/tasks,
+                              batching (generate_batch), sft_train (the sft trainer), sft_eval
  09   LoRA                    lora (LoRALinear, add_lora, merge), lora_file (adapter files)
  11   scaling out             distributed (and train under torchrun)
 ====  ======================  ==========================================================
