@@ -15,7 +15,8 @@ piece from here and checks that the two agree. Where each notebook's pieces live
                               data/prepare, stories, shipped, recipes
  08   SFT                     chat (template, special tokens, resize_embeddings), sft (labels,
                               SFTDataset), sft_data (tasks, held-out split), tinytales/tasks,
-                              batching (prompts of different lengths decoded together)
+                              batching (prompts of different lengths decoded together),
+                              sft_train (the sft recipe's trainer), sft_eval (held-out grading)
  09   LoRA                    lora (LoRALinear, add_lora, merge), lora_file (adapter files)
  11   scaling out             distributed (and train under torchrun)
 ====  ======================  ==========================================================
