@@ -82,3 +82,20 @@ def test_a_real_model_runs_through_it():
     model = TinyLLM(llama_style(vocab_size=CHAT.n_vocab, d_model=16, n_layers=1, n_heads=2, d_ff=32))
     report = evaluate_sft(model, CHAT, n=2, lang="en", max_new_tokens=8)
     assert report.n == 2 and 0.0 <= report.grammar <= 1.0 and report.met["all"] == 0.0
+
+
+def test_evaluate_adapter_grades_what_each_adapter_changes(monkeypatch):
+    from tinyllm import sft_eval
+    from tinyllm.sft_data import task_eval_prompts
+
+    tasks = task_eval_prompts("zh-reply", 4)
+    # the reference Chinese stories: in Chinese and meeting every request; their endings vary
+    answers = [(t.response, True) for t in tasks]
+    monkeypatch.setattr(sft_eval, "greedy_replies", lambda *args: answers)
+    scores = sft_eval.evaluate_adapter(None, None, "zh-reply", 4)
+    assert scores["chinese"] == scores["met"] == scores["ended"] == 1.0
+    assert scores["happy"] == sum(t.story.ending == "happy" for t in tasks) / 4
+    english = [(t.response, False) for t in task_eval_prompts("follow", 4, "en")]
+    monkeypatch.setattr(sft_eval, "greedy_replies", lambda *args: english)
+    scores = sft_eval.evaluate_adapter(None, None, "zh-reply", 4)
+    assert scores["chinese"] == scores["met"] == scores["ended"] == 0.0

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from tinyllm.quantize import Int8Linear
+
 
 @dataclass(frozen=True)
 class LoRAConfig:
@@ -55,13 +57,14 @@ class LoRAConfig:
 class LoRALinear(nn.Module):
     """An ``nn.Linear`` plus named low-rank adapters: ``base(x) + B(A(dropout(x))) * scaling``.
 
-    The wrapped layer stays, unchanged, as ``base_layer``. Each adapter ``name`` adds
+    The wrapped layer stays, unchanged, as ``base_layer`` (an ``nn.Linear``, or an `Int8Linear`:
+    a quantised base under float adapters, as in QLoRA). Each adapter ``name`` adds
     ``lora_A[name]`` (an ``nn.Linear(in_features, r)``, weight ``(r, in_features)``) and
     ``lora_B[name]`` (``nn.Linear(r, out_features)``, weight ``(out_features, r)``), without
     biases, under the names peft uses. At most one adapter runs at a time: ``active``.
     """
 
-    def __init__(self, base_layer: nn.Linear) -> None:
+    def __init__(self, base_layer: nn.Linear | Int8Linear) -> None:
         super().__init__()
         self.base_layer = base_layer
         self.lora_A = nn.ModuleDict()
@@ -108,12 +111,12 @@ def lora_layers(model: nn.Module) -> dict[str, LoRALinear]:
 
 
 def linear_layers(model: nn.Module) -> dict[str, nn.Module]:
-    """Every layer an adapter can be added to, by module name: the ``nn.Linear`` layers, those
-    already wrapped as their `LoRALinear` (not the linear layers inside it)."""
+    """Every layer an adapter can be added to, by module name: the ``nn.Linear`` and
+    `Int8Linear` layers, those already wrapped as their `LoRALinear` (not the layers inside it)."""
     layers: dict[str, nn.Module] = {}
     for name, module in model.named_modules():  # a parent comes before its children
         inside = any(name.startswith(f"{w}.") for w in layers if isinstance(layers[w], LoRALinear))
-        if isinstance(module, (nn.Linear, LoRALinear)) and not inside:
+        if isinstance(module, (nn.Linear, Int8Linear, LoRALinear)) and not inside:
             layers[name] = module
     return layers
 
@@ -205,9 +208,13 @@ def merge(model: nn.Module) -> None:
     """Add the active adapter's ``B @ A * scaling`` into each base weight; the forward then skips
     the adapter, so the model runs as fast as the base.
 
-    Merging twice is an error (it would add the update twice): `unmerge` first.
+    Merging twice is an error (it would add the update twice): `unmerge` first. So is merging
+    into an `Int8Linear` base: rounding the sum to int8 would lose most of the small update.
     """
     require_unmerged(model, "merge")
+    if any(isinstance(layer.base_layer, Int8Linear) for layer in lora_layers(model).values()):
+        raise ValueError("cannot merge an adapter into an int8 base: rounding would lose the "
+                         "update; keep the adapter separate, or merge into a float copy of the base")
     for layer in lora_layers(model).values():
         if layer.active is not None:
             layer.base_layer.weight += layer.delta_weight(layer.active)

@@ -131,8 +131,36 @@ def sft() -> Recipe:
     )
 
 
+def lora_happy() -> Recipe:
+    """Notebook 09's first adapter: the SFT model, frozen, plus a rank-8 LoRA adapter on
+    ``q_proj``/``v_proj`` that makes every story end happily, also when the request names no
+    ending. ``python -m tinyllm train --recipe lora-happy`` writes
+    ``runs/lora-happy/adapter.safetensors`` (figures in data/README.md)."""
+    # LoRA's usual learning rate is higher than full fine-tuning's (B starts at zero, and
+    # alpha / r scales the update down); no weight decay on the adapter, as in peft's examples.
+    return Recipe(
+        name="lora-happy", model=llama_style(vocab_size=4099), start="shipped:sft", trainer="sft",
+        train=TrainConfig(lr=5e-3, min_lr=5e-4, warmup_steps=10, max_steps=300, batch_size=16,
+                          weight_decay=0.0, eval_interval=100, eval_steps=4,
+                          checkpoint_dir="runs/lora-happy", lora_r=8, lora_alpha=16.0),
+        data=DataSpec(lang="mix", n_train=0, n_val=64, seq_len=256, task="happy",
+                      tokenizer=SHIPPED_TOKENIZER),
+    )
+
+
+def lora_zh() -> Recipe:
+    """Notebook 09's second adapter, on the same frozen SFT model: English requests answered
+    with Chinese stories (``task="zh-reply"``). Writes ``runs/lora-zh/adapter.safetensors``."""
+    happy = lora_happy()
+    return dataclasses.replace(
+        happy, name="lora-zh", train=happy.train.replace(checkpoint_dir="runs/lora-zh"),
+        data=dataclasses.replace(happy.data, lang="en", task="zh-reply"),
+    )
+
+
 #: Recipe name -> function that builds it. A new stage adds its recipes here.
-RECIPES: dict[str, Callable[[], Recipe]] = {"base": base, "sft": sft, "smoke": smoke}
+RECIPES: dict[str, Callable[[], Recipe]] = {"base": base, "sft": sft, "smoke": smoke,
+                                            "lora-happy": lora_happy, "lora-zh": lora_zh}
 
 
 def get_recipe(name_or_path: str) -> Recipe:
@@ -268,6 +296,9 @@ def start_model(recipe: Recipe) -> tuple[TinyLLM, BPETokenizer | None]:
 def pretrain(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, *,
              resume: str | Path | None = None, progress: bool = True) -> tuple[BPETokenizer, History]:
     """The ``pretrain`` trainer: next-token prediction on the recipe's corpus."""
+    if recipe.train.lora_r:
+        raise RecipeError(f"recipe {recipe.name!r}: lora_r={recipe.train.lora_r} needs a fine-tuning "
+                          "trainer (trainer='sft'); pretraining trains every weight, set lora_r=0")
     data = prepare_data(recipe, tokenizer)
     sample_fn = story_sampler(data.tokenizer, recipe.data.lang) if recipe.train.sample_interval else None
     history = train(model, data.train, data.val, recipe.train, bytes_per_token=data.bytes_per_token,

@@ -19,6 +19,7 @@ not recall. The split is a pure function of the names: the same on every machine
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 from collections.abc import Callable
@@ -42,6 +43,9 @@ HELD_OUT_BUCKETS = 1
 #: The seed of the evaluation stories (any seed would do: the split is by combination).
 EVAL_SEED = 1_000_003
 LANGS = ("en", "zh", "mix")
+#: What a training set teaches (``DataSpec.task``): follow the request (the SFT model), or one
+#: of the two behaviours notebook 09's adapters add on top of it.
+TASKS = ("follow", "happy", "zh-reply")
 
 # Story names -> English spelling, for both languages (every lexicon entry is bilingual).
 _ENGLISH = {
@@ -161,3 +165,69 @@ def eval_reading(n: int, lang: str = "en") -> list[ReadingTask]:
     _check(n, EVAL_SEED, lang)
     return _first(n, lambda size: reading_tasks(size, EVAL_SEED, lang),
                   lambda task: is_held_out(task.story), 16 * n + 64)
+
+
+# ---------------------------------------------------------------- adapter tasks (notebook 09)
+
+
+def without_ending(task: InstructionTask) -> InstructionTask:
+    """The same task with the ending left out of the request (the story is unchanged)."""
+    spec = dataclasses.replace(task.spec, ending=None)
+    return InstructionTask(instruction_prompt(spec), spec, task.response, task.story)
+
+
+def happy_tasks(n: int, seed: int = 0, lang: str = "en") -> list[InstructionTask]:
+    """``n`` training requests that never name an ending, each answered by a story that ends
+    happily: what the ``happy`` adapter learns. None from a held-out combination."""
+    _check(n, seed, lang)
+    return _first(n, lambda size: [without_ending(t) for t in instruction_tasks(size, seed, lang)],
+                  lambda t: t.story.ending == "happy" and not is_held_out(t.story), 2 * n + 16)
+
+
+def translated(english: InstructionTask, chinese: InstructionTask) -> InstructionTask:
+    """An English request answered by the Chinese story of the same plan; ``spec`` is the
+    request in Chinese names (``tinytales.unmet(spec, reply)`` grades a Chinese reply)."""
+    return InstructionTask(english.prompt, chinese.spec, chinese.response, chinese.story)
+
+
+def zh_reply_tasks(n: int, seed: int = 0) -> list[InstructionTask]:
+    """``n`` English requests answered in Chinese: what the ``zh-reply`` adapter learns.
+
+    ``instruction_tasks(·, seed, "en")[i]`` and ``(·, seed, "zh")[i]`` are the same story and
+    the same request in the two languages, so a pair is a translation, not two stories.
+    """
+    _check(n, seed, "en")
+
+    def make(size: int) -> list[InstructionTask]:
+        return [translated(en, zh) for en, zh in zip(instruction_tasks(size, seed, "en"),
+                                                     instruction_tasks(size, seed, "zh"), strict=True)]
+
+    return _first(n, make, lambda t: not is_held_out(t.story), n + n // 8 + 16)
+
+
+def task_conversations(task: str, n: int, seed: int = 0, lang: str = "mix",
+                       reading_share: float = 0.25) -> list[Conversation]:
+    """``n`` training conversations for ``DataSpec.task`` (see `TASKS`): `train_conversations`
+    for ``"follow"``; requests without an ending answered happily for ``"happy"``; English
+    requests answered in Chinese for ``"zh-reply"`` (``lang`` and ``reading_share`` unused)."""
+    if task == "follow":
+        return train_conversations(n, seed, lang, reading_share)
+    if task == "happy":
+        return [conversation_of(t) for t in happy_tasks(n, seed, lang)]
+    if task == "zh-reply":
+        return [conversation_of(t) for t in zh_reply_tasks(n, seed)]
+    raise ValueError(f"unknown task {task!r}; use one of {TASKS}")
+
+
+def task_eval_prompts(task: str, n: int, lang: str = "en") -> list[InstructionTask]:
+    """``n`` held-out requests for ``task``: `eval_prompts`, without the ending for ``"happy"``
+    (so a happy ending is the adapter's choice, not the request's), and English requests with
+    the Chinese spec for ``"zh-reply"``."""
+    if task == "follow":
+        return eval_prompts(n, lang)
+    if task == "happy":
+        return [without_ending(t) for t in eval_prompts(n, lang)]
+    if task == "zh-reply":
+        return [translated(en, zh) for en, zh in zip(eval_prompts(n, "en"), eval_prompts(n, "zh"),
+                                                     strict=True)]
+    raise ValueError(f"unknown task {task!r}; use one of {TASKS}")

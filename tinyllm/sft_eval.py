@@ -27,7 +27,7 @@ from tinyllm.batching import generate_batch
 from tinyllm.chat import END
 from tinyllm.model import TinyLLM
 from tinyllm.sft import decode_reply, encode_prompt
-from tinyllm.sft_data import eval_prompts, eval_reading, reading_prompt
+from tinyllm.sft_data import eval_prompts, eval_reading, reading_prompt, task_eval_prompts
 from tinyllm.tinytales import check, check_answer
 from tinyllm.tinytales.tasks import StorySpec, unmet
 from tinyllm.tokenizers import BPETokenizer
@@ -90,7 +90,7 @@ def _prompt(tokenizer: BPETokenizer, text: str, chat: bool) -> list[int]:
     return [tokenizer.eot_token, *tokenizer.encode_ordinary(text + "\n")]
 
 
-def _replies(model: TinyLLM, tokenizer: BPETokenizer, texts: list[str], max_new_tokens: int,
+def greedy_replies(model: TinyLLM, tokenizer: BPETokenizer, texts: list[str], max_new_tokens: int,
              batch_size: int) -> list[tuple[str, bool]]:
     """Greedy replies to user ``texts``: ``(reply, ended)`` each (see the module docstring)."""
     chat = _has_chat_tokens(tokenizer)
@@ -123,10 +123,10 @@ def evaluate_sft(model: TinyLLM, tokenizer: BPETokenizer, n: int = 200, lang: st
         raise ValueError(f"lang must be 'en' or 'zh' (evaluate each language apart), got {lang!r}")
     n_reading = n if n_reading is None else n_reading
     tasks = eval_prompts(n, lang)
-    stories = _replies(model, tokenizer, [t.prompt for t in tasks], max_new_tokens, batch_size)
+    stories = greedy_replies(model, tokenizer, [t.prompt for t in tasks], max_new_tokens, batch_size)
     grades = [grade_story(t.spec, reply) for t, (reply, _) in zip(tasks, stories, strict=True)]
     questions = eval_reading(n_reading, lang)
-    answers = _replies(model, tokenizer, [reading_prompt(q) for q in questions], 32, batch_size)
+    answers = greedy_replies(model, tokenizer, [reading_prompt(q) for q in questions], 32, batch_size)
     if not _has_chat_tokens(tokenizer):  # the base model's answer is the first line it writes
         answers = [(reply.split("\n")[0], ended) for reply, ended in answers]
 
@@ -157,3 +157,22 @@ def format_reports(rows: dict[str, SFTReport]) -> str:
                   r.grammar, r.ended, r.reading]
         lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
     return "\n".join(lines)
+
+
+def evaluate_adapter(model: TinyLLM, tokenizer: BPETokenizer, task: str, n: int = 100,
+                     lang: str = "en", *, batch_size: int = 100) -> dict[str, float]:
+    """What notebook 09's adapters change, on ``n`` held-out requests of ``task``
+    (``sft_data.task_eval_prompts``), greedily: the share of stories that end happily
+    (``"happy"``), that are written in Chinese (``"chinese"``: the checker reads them as Chinese,
+    and at least 90% of their sentences fit the grammar), that meet every request (``"met"``, in the
+    spec's language) and that end with ``<|end|>`` (``"ended"``).
+    """
+    tasks = task_eval_prompts(task, n, lang)
+    replies = greedy_replies(model, tokenizer, [t.prompt for t in tasks], 256, batch_size)
+    reports = [check(reply) for reply, _ in replies]  # each in the language it is written in
+    return {
+        "happy": sum(r.ending == "happy" for r in reports) / n,
+        "chinese": sum(r.lang == "zh" and r.score >= 0.9 for r in reports) / n,
+        "met": sum(not unmet(t.spec, reply) for t, (reply, _) in zip(tasks, replies, strict=True)) / n,
+        "ended": sum(ended for _, ended in replies) / n,
+    }

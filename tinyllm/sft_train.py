@@ -15,8 +15,10 @@ What it does, in order:
 
 The recipe's ``DataSpec`` carries the choices: ``lang``, ``corpus_seed`` (which tasks),
 ``n_train`` (0: a fresh task per example; ``k > 0``: the same ``k`` tasks over and over, as in
-the issue's probes), ``n_val``, ``seq_len``, ``reading_share`` and the ablations
-``mask_prompt`` / ``end_is_target``.
+the issue's probes), ``n_val``, ``seq_len``, ``reading_share``, the ablations ``mask_prompt`` /
+``end_is_target`` and the ``task`` (``sft_data.TASKS``). With ``TrainConfig.lora_r > 0`` only a
+LoRA adapter trains (notebook 09's recipes, which start from the SFT model), and the run ends by
+writing it alone to ``<checkpoint_dir>/adapter.safetensors``.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from typing import Any
 
 import torch
 
-from tinyllm.chat import Conversation, add_chat_tokens, resize_embeddings
+from tinyllm.chat import END, Conversation, add_chat_tokens, resize_embeddings
 from tinyllm.data.prepare import RecipeError
+from tinyllm.lora import add_lora
+from tinyllm.lora_file import save_adapter
 from tinyllm.model import TinyLLM
 from tinyllm.sft import SFTDataset
-from tinyllm.sft_data import conversation_of, eval_prompts, eval_reading, train_conversations
+from tinyllm.sft_data import conversation_of, eval_reading, task_conversations, task_eval_prompts
 from tinyllm.tokenizers import BPETokenizer
 from tinyllm.train import History, train
 
@@ -46,18 +50,23 @@ def training_set(recipe: Recipe) -> list[Conversation]:
     # A few spare ones: conversations longer than seq_len are dropped, and one epoch should
     # still cover every step.
     n = n if data.n_train else n + n // 50 + cfg.batch_size
-    return train_conversations(n, data.corpus_seed, data.lang, data.reading_share)
+    return task_conversations(data.task, n, data.corpus_seed, data.lang, data.reading_share)
 
 
 def validation_set(recipe: Recipe) -> list[Conversation]:
     """``n_val`` held-out conversations: instruction and reading tasks in equal numbers, split
     between the languages of ``data.lang`` (the first ones of ``sft_data.eval_prompts`` and
-    ``eval_reading``, so the validation loss is measured on the evaluation's own stories)."""
-    langs = ("en", "zh") if recipe.data.lang == "mix" else (recipe.data.lang,)
-    per_kind = max(recipe.data.n_val // (2 * len(langs)), 1)
+    ``eval_reading``, so the validation loss is measured on the evaluation's own stories).
+    For an adapter's ``task``, its own held-out requests (``sft_data.task_eval_prompts``)."""
+    data = recipe.data
+    if data.task != "follow":
+        langs = ("en",) if data.task == "zh-reply" or data.lang == "mix" else (data.lang,)
+        return [conversation_of(t) for t in task_eval_prompts(data.task, data.n_val, langs[0])]
+    langs = ("en", "zh") if data.lang == "mix" else (data.lang,)
+    per_kind = max(data.n_val // (2 * len(langs)), 1)
     conversations = []
     for lang in langs:
-        conversations += [conversation_of(t) for t in eval_prompts(per_kind, lang)]
+        conversations += [conversation_of(t) for t in task_eval_prompts("follow", per_kind, lang)]
         conversations += [conversation_of(t) for t in eval_reading(per_kind, lang)]
     return conversations
 
@@ -75,9 +84,14 @@ def sft_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
     # Nothing here draws random numbers (no dropout, batches have their own generator), but the
     # checkpoints record the random state: seeding it makes two runs' files identical.
     torch.manual_seed(recipe.train.seed)
-    tokenizer = add_chat_tokens(tokenizer)
-    # Before train() builds the optimizer (and loads a resumed checkpoint, already 4,099 wide).
-    resize_embeddings(model, tokenizer.n_vocab)
+    if END not in tokenizer.special_tokens:  # a base model: give it the chat template
+        tokenizer = add_chat_tokens(tokenizer)
+        # Before train() builds the optimizer (and loads a resumed checkpoint, 4,099 wide).
+        resize_embeddings(model, tokenizer.n_vocab)
+    cfg = recipe.train
+    if cfg.lora_r:  # freeze the model; only the adapter trains (notebook 09)
+        targets = cfg.lora_targets if cfg.lora_targets == "all-linear" else tuple(cfg.lora_targets.split(","))
+        add_lora(model, recipe.name, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=targets)
     data = recipe.data
     labels = {"mask_prompt": data.mask_prompt, "end_is_target": data.end_is_target}
     train_set = SFTDataset(tokenizer, training_set(recipe), data.seq_len, too_long="drop", **labels)
@@ -85,5 +99,9 @@ def sft_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
     if progress:
         print(f"sft: {len(train_set)} training conversations ({train_set.n_dropped} longer than "
               f"seq_len={data.seq_len} left out), {len(val_set)} held-out for validation")
-    history = train(model, train_set, val_set, recipe.train, resume=resume, progress=progress)
+    history = train(model, train_set, val_set, cfg, resume=resume, progress=progress)
+    if cfg.lora_r and cfg.checkpoint_dir is not None:
+        path = save_adapter(Path(cfg.checkpoint_dir) / "adapter.safetensors", model, recipe.name)
+        if progress:
+            print(f"sft: adapter {recipe.name!r} written to {path}")
     return tokenizer, history

@@ -5,7 +5,8 @@ Taught in notebook 07 (pretraining); notebooks 08-10 start from ``load_pretraine
 ``load_pretrained("base")`` returns ``(model, tokenizer)``: the course's Llama-style base model,
 trained by ``python -m tinyllm train --recipe base``, and the BPE tokenizer it was trained
 with; ``load_pretrained("sft")`` that model after supervised fine-tuning (``--recipe sft``)
-and the tokenizer with the chat template's tokens. Both files are checked against the sha256
+and the tokenizer with the chat template's tokens. ``load_shipped_adapter(model, "happy")``
+adds one of notebook 09's LoRA adapters to the SFT model. Both files are checked against the sha256
 recorded in ``tinyllm.paths.SHIPPED_FILES`` before use, so a truncated or edited file stops
 with an error that says how to restore it.
 """
@@ -18,6 +19,7 @@ import torch
 
 from tinyllm.checkpoint import CheckpointError, load_model, read_info, save_checkpoint
 from tinyllm.data.prepare import SHIPPED_TOKENIZER, load_tokenizer
+from tinyllm.lora_file import load_adapter
 from tinyllm.model import TinyLLM
 from tinyllm.paths import DataFileError, data_file
 from tinyllm.tokenizers import BPETokenizer
@@ -29,6 +31,13 @@ PRETRAINED: dict[str, tuple[str, str]] = {
     "base": ("checkpoints/base.safetensors", SHIPPED_TOKENIZER),
     # The base model fine-tuned on conversations (notebook 08), with the chat tokens 4096-4098.
     "sft": ("checkpoints/sft.safetensors", "tokenizer/tinytales-chat-4099.json"),
+}
+
+#: Shipped LoRA adapter name -> (file under ``data/``, the recipe that trains it). Both adapt the
+#: shipped SFT model (notebook 09).
+ADAPTERS: dict[str, tuple[str, str]] = {
+    "happy": ("adapters/lora-happy.safetensors", "lora-happy"),
+    "zh": ("adapters/lora-zh.safetensors", "lora-zh"),
 }
 
 
@@ -86,3 +95,22 @@ def export_weights(source: str | Path, target: str | Path,
     history = History.from_dict(info.history) if info.history else None
     return save_checkpoint(target, model, step=info.step, train_config=train_config,
                            history=history, weights_dtype=dtype)
+
+
+def load_shipped_adapter(model: TinyLLM, name: str) -> str:
+    """Add the shipped LoRA adapter ``name`` (see `ADAPTERS`) to ``model``, the shipped SFT
+    model, checked against its sha256; returns the adapter's name on the model (``name``).
+
+    Raises:
+        PretrainedError: an unknown name, or a missing or corrupt file.
+        CheckpointError: ``model`` is not the base the adapter was trained on.
+    """
+    if name not in ADAPTERS:
+        raise PretrainedError(f"unknown adapter {name!r}; the shipped ones are {sorted(ADAPTERS)}")
+    file, recipe = ADAPTERS[name]
+    try:
+        path = data_file(file)
+    except DataFileError as error:
+        raise PretrainedError(f"{error} Or retrain it: `python -m tinyllm train --recipe {recipe}` "
+                              f"and `cp runs/{recipe}/adapter.safetensors data/{file}`.") from None
+    return load_adapter(path, model, name)

@@ -43,6 +43,10 @@ class TrainConfig:
         checkpoint_interval: write a checkpoint every this many steps, and at the end
             (0: only at the end).
         seed: the order of the training batches.
+        lora_r, lora_alpha, lora_targets: for the fine-tuning trainers (``sft``): with
+            ``lora_r > 0`` the model is frozen and only a LoRA adapter of rank ``lora_r`` trains
+            (``tinyllm.lora.add_lora``; ``lora_targets`` are comma-separated layer names or
+            ``"all-linear"``); ``0`` trains every weight.
 
     Frozen, like ``ModelConfig``: make variants with ``cfg.replace(lr=1e-3)``.
     """
@@ -66,13 +70,17 @@ class TrainConfig:
     checkpoint_dir: str | None = None
     checkpoint_interval: int = 0
     seed: int = 0
+    lora_r: int = 0
+    lora_alpha: float = 16.0
+    lora_targets: str = "q_proj,v_proj"
 
     def __post_init__(self) -> None:
         for name in ("max_steps", "batch_size", "grad_accum_steps", "eval_steps", "log_interval"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"TrainConfig.{name}={value!r} must be a positive int")
-        for name in ("warmup_steps", "eval_interval", "sample_interval", "checkpoint_interval", "seed"):
+        for name in ("warmup_steps", "eval_interval", "sample_interval", "checkpoint_interval", "seed",
+                     "lora_r"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"TrainConfig.{name}={value!r} must be a non-negative int (0 turns it off)")

@@ -48,6 +48,9 @@ class DataSpec:
         reading_share, mask_prompt, end_is_target: for the ``sft`` trainer only (see
             ``tinyllm.sft_train``): the share of reading tasks among the conversations, and the
             two label ablations of ``sft.encode_example``.
+        task: for the ``sft`` trainer: what the conversations teach (``tinyllm.sft_data.TASKS``):
+            ``"follow"`` (the requests of `sft_data.train_tasks`), ``"happy"`` (every story
+            ends happily, asked or not) or ``"zh-reply"`` (an English request, a Chinese story).
     """
 
     corpus: str = "tinytales"
@@ -61,6 +64,7 @@ class DataSpec:
     reading_share: float = 0.25
     mask_prompt: bool = True
     end_is_target: bool = True
+    task: str = "follow"
 
 
 @dataclass
