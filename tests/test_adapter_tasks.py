@@ -57,21 +57,21 @@ def test_unknown_tasks_are_named():
 
 
 def test_lora_recipes_train_only_an_adapter_and_write_it_alone(tmp_path):
-    recipe = apply_overrides(get_recipe("lora-happy"), [
+    recipe = apply_overrides(get_recipe("lora-zh"), [
         "max_steps=2", "batch_size=2", "n_val=2", "eval_steps=1", "eval_interval=2",
         f"checkpoint_dir={tmp_path}"])
     assert (recipe.start, recipe.trainer, recipe.train.lora_r) == ("shipped:sft", "sft", 8)
     torch.manual_seed(0)
     model, tokenizer, history = run_recipe(recipe, progress=False)
     assert tokenizer.n_vocab == 4099 and history.step == [1, 2]
-    assert adapter_names(model) == ["lora-happy"] and len(lora_layers(model)) == 8  # q, v x 4
+    assert adapter_names(model) == ["lora-zh"] and len(lora_layers(model)) == 8  # q, v x 4
     # the file holds the adapter alone (kilobytes), and loads back onto the SFT model
     path = tmp_path / "adapter.safetensors"
     assert path.stat().st_size < 200_000
     from tinyllm.shipped import load_pretrained
     fresh, _ = load_pretrained("sft")
-    assert load_adapter(path, fresh) == "lora-happy"
-    assert get_recipe("lora-zh").data.task == "zh-reply"
+    assert load_adapter(path, fresh) == "lora-zh"
+    assert get_recipe("lora-happy").data.task == "happy" and get_recipe("lora-happy").train.lora_targets == "all-linear"
 
 
 def test_pretraining_refuses_an_adapter():

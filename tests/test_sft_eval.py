@@ -91,11 +91,11 @@ def test_evaluate_adapter_grades_what_each_adapter_changes(monkeypatch):
     tasks = task_eval_prompts("zh-reply", 4)
     # the reference Chinese stories: in Chinese and meeting every request; their endings vary
     answers = [(t.response, True) for t in tasks]
-    monkeypatch.setattr(sft_eval, "greedy_replies", lambda *args: answers)
+    monkeypatch.setattr(sft_eval, "chat_replies", lambda *args, **kwargs: answers)
     scores = sft_eval.evaluate_adapter(None, None, "zh-reply", 4)
     assert scores["chinese"] == scores["met"] == scores["ended"] == 1.0
     assert scores["happy"] == sum(t.story.ending == "happy" for t in tasks) / 4
     english = [(t.response, False) for t in task_eval_prompts("follow", 4, "en")]
-    monkeypatch.setattr(sft_eval, "greedy_replies", lambda *args: english)
+    monkeypatch.setattr(sft_eval, "chat_replies", lambda *args, **kwargs: english)
     scores = sft_eval.evaluate_adapter(None, None, "zh-reply", 4)
     assert scores["chinese"] == scores["met"] == scores["ended"] == 0.0

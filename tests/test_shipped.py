@@ -124,3 +124,40 @@ def test_the_shipped_sft_model_replies_in_the_template_and_stops():
                            stop_tokens=[tokenizer.special_tokens[END]])
     reply, ended = decode_reply(tokenizer, ids)
     assert ended and task.spec.hero in reply and check(reply, lang="en").score > 0.8
+
+
+def test_the_shipped_adapters_load_onto_the_sft_model_and_change_what_they_should():
+    import re
+
+    from tinyllm.checkpoint import CheckpointError
+    from tinyllm.lora import adapter_names, disable_adapter, set_adapter
+    from tinyllm.sft_data import task_eval_prompts
+    from tinyllm.sft_eval import chat_replies
+
+    for file, _ in shipped.ADAPTERS.values():
+        assert sha256_of(data_file(file)) == SHIPPED_FILES[file] and data_file(file).stat().st_size < 2**20
+    model, tokenizer = shipped.load_pretrained("sft")
+    assert [shipped.load_shipped_adapter(model, name) for name in ("happy", "zh")] == ["happy", "zh"]
+    assert adapter_names(model) == ["happy", "zh"]
+    request = task_eval_prompts("zh-reply", 1)[0].prompt  # held out, in English
+    set_adapter(model, "zh")
+    [(chinese, ended)] = chat_replies(model, tokenizer, [request], 256, 1)
+    with disable_adapter(model):
+        [(english, _)] = chat_replies(model, tokenizer, [request], 256, 1)
+    assert ended and len(re.findall(r"[\u4e00-\u9fff]", chinese)) > 20 and not re.search(r"[\u4e00-\u9fff]", english)
+    with pytest.raises(shipped.PretrainedError, match="shipped ones are"):
+        shipped.load_shipped_adapter(model, "sad")
+    base, _ = shipped.load_pretrained("base")  # not the model the adapter was trained on
+    with pytest.raises(CheckpointError):
+        shipped.load_shipped_adapter(base, "zh")
+
+
+def test_a_corrupt_adapter_says_how_to_restore_or_retrain_it(tmp_path, monkeypatch):
+    model, _ = shipped.load_pretrained("sft")
+    file, recipe = shipped.ADAPTERS["happy"]
+    head = (data_dir() / file).read_bytes()[:1000]
+    root = _copy_data(tmp_path, monkeypatch)
+    (root / file).parent.mkdir(parents=True, exist_ok=True)
+    (root / file).write_bytes(head)  # truncated
+    with pytest.raises(shipped.PretrainedError, match=rf"corrupt.*--recipe {recipe}"):
+        shipped.load_shipped_adapter(model, "happy")

@@ -17,7 +17,9 @@ piece from here and checks that the two agree. Where each notebook's pieces live
                               SFTDataset), sft_data (tasks, held-out split), tinytales/tasks,
                               batching (prompts of different lengths decoded together),
                               sft_train (the sft recipe's trainer), sft_eval (held-out grading)
- 09   LoRA                    lora (LoRALinear, add_lora, merge), lora_file (adapter files)
+ 09   LoRA                    lora (LoRALinear, add_lora, merge), lora_file (adapter files),
+                              quantize (Int8Linear), sft_data/sft_train (adapter tasks and
+                              recipes), shipped (load_shipped_adapter), sft_eval (evaluate_adapter)
  11   scaling out             distributed (and train under torchrun)
 ====  ======================  ==========================================================
 

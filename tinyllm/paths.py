@@ -26,6 +26,8 @@ SHIPPED_FILES: dict[str, str] = {
     "checkpoints/base.safetensors": "b7822b4aa4890b89c3c1cebafcefd22a5b710efbd702a5cff8289955a9d42e17",
     "tokenizer/tinytales-chat-4099.json": "84a28f16e124ecf6bfcbdf9cc48e01e5fc33e5fb7ed98a74e59c3e1839d0afdb",
     "checkpoints/sft.safetensors": "04289c3afea7e93fccee74a6443b92e2e02af2e5738c3b4b995c376eab9427f0",
+    "adapters/lora-happy.safetensors": "737fd57151cc2e8ca70bdb01ae7bfca778e28ad2976b53545c7dc4712e1e5cd0",
+    "adapters/lora-zh.safetensors": "b4663e185500e5c5a44809a3d1cde2df5fbcee027952d99b859aff3c05af4d4e",
 }
 
 

@@ -132,17 +132,20 @@ def sft() -> Recipe:
 
 
 def lora_happy() -> Recipe:
-    """Notebook 09's first adapter: the SFT model, frozen, plus a rank-8 LoRA adapter on
-    ``q_proj``/``v_proj`` that makes every story end happily, also when the request names no
-    ending. ``python -m tinyllm train --recipe lora-happy`` writes
+    """Notebook 09's first adapter: the SFT model, frozen, plus a rank-8 LoRA adapter on every
+    projection (``all-linear``) trained on requests that name no ending, each answered by a
+    story that ends happily. ``python -m tinyllm train --recipe lora-happy`` writes
     ``runs/lora-happy/adapter.safetensors`` (figures in data/README.md)."""
     # LoRA's usual learning rate is higher than full fine-tuning's (B starts at zero, and
     # alpha / r scales the update down); no weight decay on the adapter, as in peft's examples.
+    # All linear layers, 400 steps: q_proj/v_proj alone for 300 steps moved sampled stories'
+    # happy share less (0.69-0.78 against 0.78-0.94, three seeds of 64 held-out requests).
     return Recipe(
         name="lora-happy", model=llama_style(vocab_size=4099), start="shipped:sft", trainer="sft",
-        train=TrainConfig(lr=5e-3, min_lr=5e-4, warmup_steps=10, max_steps=300, batch_size=16,
+        train=TrainConfig(lr=5e-3, min_lr=5e-4, warmup_steps=10, max_steps=400, batch_size=16,
                           weight_decay=0.0, eval_interval=100, eval_steps=4,
-                          checkpoint_dir="runs/lora-happy", lora_r=8, lora_alpha=16.0),
+                          checkpoint_dir="runs/lora-happy", lora_r=8, lora_alpha=16.0,
+                          lora_targets="all-linear"),
         data=DataSpec(lang="mix", n_train=0, n_val=64, seq_len=256, task="happy",
                       tokenizer=SHIPPED_TOKENIZER),
     )
@@ -150,10 +153,13 @@ def lora_happy() -> Recipe:
 
 def lora_zh() -> Recipe:
     """Notebook 09's second adapter, on the same frozen SFT model: English requests answered
-    with Chinese stories (``task="zh-reply"``). Writes ``runs/lora-zh/adapter.safetensors``."""
+    with Chinese stories (``task="zh-reply"``), rank 8 on ``q_proj``/``v_proj`` only, 300 steps.
+    Writes ``runs/lora-zh/adapter.safetensors``."""
     happy = lora_happy()
     return dataclasses.replace(
-        happy, name="lora-zh", train=happy.train.replace(checkpoint_dir="runs/lora-zh"),
+        happy, name="lora-zh",
+        train=happy.train.replace(checkpoint_dir="runs/lora-zh", max_steps=300,
+                                  lora_targets="q_proj,v_proj"),
         data=dataclasses.replace(happy.data, lang="en", task="zh-reply"),
     )
 

@@ -90,17 +90,19 @@ def _prompt(tokenizer: BPETokenizer, text: str, chat: bool) -> list[int]:
     return [tokenizer.eot_token, *tokenizer.encode_ordinary(text + "\n")]
 
 
-def greedy_replies(model: TinyLLM, tokenizer: BPETokenizer, texts: list[str], max_new_tokens: int,
-             batch_size: int) -> list[tuple[str, bool]]:
-    """Greedy replies to user ``texts``: ``(reply, ended)`` each (see the module docstring)."""
+def chat_replies(model: TinyLLM, tokenizer: BPETokenizer, texts: list[str], max_new_tokens: int,
+                 batch_size: int, *, temperature: float = 0.0, seed: int | None = None,
+                 ) -> list[tuple[str, bool]]:
+    """Replies to user ``texts``: ``(reply, ended)`` each (see the module docstring); greedy by
+    default, sampled at ``temperature`` with ``seed`` otherwise (one seed per batch)."""
     chat = _has_chat_tokens(tokenizer)
     stop = [tokenizer.special_tokens[END]] if chat else []
     stop.append(tokenizer.eot_token)
     out = []
     for start in range(0, len(texts), batch_size):
         prompts = [_prompt(tokenizer, t, chat) for t in texts[start:start + batch_size]]
-        for ids in generate_batch(model, prompts, max_new_tokens, temperature=0.0,
-                                  stop_tokens=stop):
+        for ids in generate_batch(model, prompts, max_new_tokens, temperature=temperature,
+                                  stop_tokens=stop, seed=None if seed is None else seed + start):
             if chat:
                 out.append(decode_reply(tokenizer, ids))
             else:
@@ -123,10 +125,10 @@ def evaluate_sft(model: TinyLLM, tokenizer: BPETokenizer, n: int = 200, lang: st
         raise ValueError(f"lang must be 'en' or 'zh' (evaluate each language apart), got {lang!r}")
     n_reading = n if n_reading is None else n_reading
     tasks = eval_prompts(n, lang)
-    stories = greedy_replies(model, tokenizer, [t.prompt for t in tasks], max_new_tokens, batch_size)
+    stories = chat_replies(model, tokenizer, [t.prompt for t in tasks], max_new_tokens, batch_size)
     grades = [grade_story(t.spec, reply) for t, (reply, _) in zip(tasks, stories, strict=True)]
     questions = eval_reading(n_reading, lang)
-    answers = greedy_replies(model, tokenizer, [reading_prompt(q) for q in questions], 32, batch_size)
+    answers = chat_replies(model, tokenizer, [reading_prompt(q) for q in questions], 32, batch_size)
     if not _has_chat_tokens(tokenizer):  # the base model's answer is the first line it writes
         answers = [(reply.split("\n")[0], ended) for reply, ended in answers]
 
@@ -160,15 +162,19 @@ def format_reports(rows: dict[str, SFTReport]) -> str:
 
 
 def evaluate_adapter(model: TinyLLM, tokenizer: BPETokenizer, task: str, n: int = 100,
-                     lang: str = "en", *, batch_size: int = 100) -> dict[str, float]:
+                     lang: str = "en", *, batch_size: int = 100, temperature: float = 0.0,
+                     seed: int | None = None) -> dict[str, float]:
     """What notebook 09's adapters change, on ``n`` held-out requests of ``task``
-    (``sft_data.task_eval_prompts``), greedily: the share of stories that end happily
+    (``sft_data.task_eval_prompts``), greedily (or sampled at ``temperature`` with ``seed``;
+    greedy decoding picks the likeliest ending every time, which hides how often a model would
+    end happily when it writes freely): the share of stories that end happily
     (``"happy"``), that are written in Chinese (``"chinese"``: the checker reads them as Chinese,
     and at least 90% of their sentences fit the grammar), that meet every request (``"met"``, in the
     spec's language) and that end with ``<|end|>`` (``"ended"``).
     """
     tasks = task_eval_prompts(task, n, lang)
-    replies = greedy_replies(model, tokenizer, [t.prompt for t in tasks], 256, batch_size)
+    replies = chat_replies(model, tokenizer, [t.prompt for t in tasks], 256, batch_size,
+                           temperature=temperature, seed=seed)
     reports = [check(reply) for reply, _ in replies]  # each in the language it is written in
     return {
         "happy": sum(r.ending == "happy" for r in reports) / n,
