@@ -86,3 +86,29 @@ def export_weights(source: str | Path, target: str | Path,
     history = History.from_dict(info.history) if info.history else None
     return save_checkpoint(target, model, step=info.step, train_config=train_config,
                            history=history, weights_dtype=dtype)
+
+
+def export_hf_folder(source: str | Path, folder: str | Path, tokenizer: str | Path | None = None) -> Path:
+    """A shipped model (``"base"``, ``"sft"``) or a training checkpoint -> a Hugging Face folder.
+
+    A checkpoint's tokenizer is ``tokenizer`` or, by default, the ``tokenizer.json`` that
+    ``train`` writes next to it::
+
+        python -m tinyllm export --format hf sft exported/sft
+        python -m tinyllm export --format hf runs/base/step_002400.safetensors exported/mine
+    """
+    from tinyllm.hf import export_hf  # the Hugging Face layout is needed by this command only
+
+    if str(source) in PRETRAINED:
+        model, tok = load_pretrained(str(source))
+    else:
+        source = Path(source)
+        tokenizer_path = Path(tokenizer) if tokenizer else source.parent / "tokenizer.json"
+        if not source.is_file():
+            raise CheckpointError(f"{source} is neither a shipped model ({', '.join(PRETRAINED)}) "
+                                  "nor a checkpoint file")
+        if not tokenizer_path.is_file():
+            raise CheckpointError(f"no tokenizer for {source}: {tokenizer_path} does not exist; "
+                                  "pass --tokenizer FILE (the .json the model was trained with)")
+        model, tok = load_model(source), BPETokenizer.load(tokenizer_path)
+    return export_hf(model, tok, folder)
