@@ -19,6 +19,8 @@ piece from here and checks that the two agree. Where each notebook's pieces live
                               sft_train (the sft recipe's trainer), sft_eval (held-out grading)
  09   LoRA                    lora (LoRALinear, add_lora, merge), lora_file (adapter files)
  11   scaling out             distributed (and train under torchrun)
+ --   beyond the course       device (--device: CUDA, MPS), hf and hf_tokenizer (Hugging Face
+                              folders, export --format hf)
 ====  ======================  ==========================================================
 
 ``python -m tinyllm`` (``__main__``) is the command line: doctor, execute, train, export.

@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override any field of the recipe's ModelConfig, TrainConfig or "
                             "DataSpec, e.g. --set lr=1e-3 --set model.eps=1e-6 (repeatable)")
+    train.add_argument("--device", metavar="DEVICE",
+                       help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:N or mps "
+                            "(default: the CPU); bf16 autocast turns on where the device has "
+                            "native bf16 (recent CUDA GPUs) unless --set autocast=... says otherwise")
     train.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
     train.add_argument("--show", action="store_true", help="print the resolved recipe as JSON and exit")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -69,12 +73,16 @@ def train(args: argparse.Namespace) -> int:
     from tinyllm import distributed
     from tinyllm.checkpoint import CheckpointError
     from tinyllm.paths import DataFileError
-    from tinyllm.recipes import RecipeError, apply_overrides, get_recipe, run_recipe
+    from tinyllm.recipes import RecipeError, apply_overrides, get_recipe, on_device, run_recipe
     from tinyllm.shipped import PretrainedError
 
     try:
         recipe = apply_overrides(get_recipe(args.recipe), args.set)
-    except ValueError as error:  # RecipeError, ConfigError, TrainConfig's checks
+        if args.device is not None:
+            set_autocast = any(item.partition("=")[0].strip() in ("autocast", "train.autocast")
+                               for item in args.set)
+            recipe = on_device(recipe, args.device, recipe.train.autocast if set_autocast else None)
+    except ValueError as error:  # RecipeError, ConfigError, DeviceError, TrainConfig's checks
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.show:

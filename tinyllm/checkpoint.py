@@ -108,7 +108,7 @@ def save_checkpoint(
     """
     path = Path(path)
     tensors = {
-        f"model.{name}": t.detach().to(weights_dtype or t.dtype).contiguous()
+        f"model.{name}": t.detach().to("cpu", weights_dtype or t.dtype).contiguous()
         for name, t in unique_state_dict(model).items()
     }
     metadata = {
@@ -120,10 +120,12 @@ def save_checkpoint(
         state = optimizer.state_dict()
         for index, param_state in state["state"].items():
             for name, value in param_state.items():
-                tensors[f"optimizer.{index}.{name}"] = value.detach().contiguous()
+                tensors[f"optimizer.{index}.{name}"] = value.detach().cpu().contiguous()
         metadata["optimizer_groups"] = json.dumps(state["param_groups"])
         # Saved with the optimizer, because only a run that will resume needs it.
         tensors["rng.torch"] = torch.get_rng_state()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            tensors["rng.cuda"] = torch.cuda.get_rng_state()  # dropout on a GPU draws from this
     if train_config is not None:
         metadata["train_config"] = json.dumps(dataclasses.asdict(train_config))
     if history is not None:
@@ -252,6 +254,8 @@ def load_checkpoint(
         optimizer.load_state_dict(_optimizer_state(metadata, tensors))
     if restore_rng:
         torch.set_rng_state(tensors["rng.torch"])
+        if "rng.cuda" in tensors and torch.cuda.is_available():
+            torch.cuda.set_rng_state(tensors["rng.cuda"])
     return info
 
 
