@@ -72,6 +72,8 @@ def train(args: argparse.Namespace) -> int:
     """``python -m tinyllm train``: resolve the recipe and its overrides, train, report."""
     from tinyllm import distributed
     from tinyllm.checkpoint import CheckpointError
+    from tinyllm.data.corpora import CorpusUnavailableError
+    from tinyllm.data.tokens import TextCorpusError
     from tinyllm.paths import DataFileError
     from tinyllm.recipes import RecipeError, apply_overrides, get_recipe, on_device, run_recipe
     from tinyllm.shipped import PretrainedError
@@ -92,7 +94,8 @@ def train(args: argparse.Namespace) -> int:
     is_main = distributed.is_main()  # asked now: after shutdown every process says rank 0
     try:
         _, _, history = run_recipe(recipe, resume=args.resume, progress=not args.no_progress)
-    except (CheckpointError, DataFileError, PretrainedError, RecipeError) as error:
+    except (CheckpointError, CorpusUnavailableError, DataFileError, PretrainedError, RecipeError,
+            TextCorpusError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:

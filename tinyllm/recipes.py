@@ -281,7 +281,7 @@ def start_model(recipe: Recipe) -> tuple[TinyLLM, BPETokenizer | None]:
 def pretrain(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, *,
              resume: str | Path | None = None, progress: bool = True) -> tuple[BPETokenizer, History]:
     """The ``pretrain`` trainer: next-token prediction on the recipe's corpus."""
-    data = prepare_data(recipe, tokenizer)
+    data = prepare_data(recipe, tokenizer, progress=progress)
     sample_fn = story_sampler(data.tokenizer, recipe.data.lang) if recipe.train.sample_interval else None
     history = train(model, data.train, data.val, recipe.train, bytes_per_token=data.bytes_per_token,
                     sample_fn=sample_fn, resume=resume, progress=progress)
