@@ -20,7 +20,7 @@ from tinyllm.tokenizers.stream import encode_stream
 
 SHIPPED = load_tokenizer()
 PIECES = ["a", "b", "Ab", "the", " ", "  ", "\n", "\n\n", "\t", "\r\n", " \n", "。", "狐狸", "1",
-          "23", "'s", "!", "?!", "é", "😀", "\u3000", "\x0b"]
+          "23", "'s", "!", "?!", "é", "😀", "\u3000", "\x0b", "\x1c", "\x85", "\r", ".\n", " ."]
 # Trained on the same pieces, so that whitespace runs such as " \n" or "\n " are tokens of their
 # own: a stream cut in the wrong place then gives other ids, and the test below fails.
 _MIXED = "".join(random.Random(0).choices(PIECES, k=20_000))

@@ -3,39 +3,72 @@
 Beyond the course (README, "Beyond the course"): the text corpus (``tinyllm.data.tokens``)
 tokenises files far larger than memory with it.
 
-Encoding a text piece by piece gives the same ids as encoding it whole only if no piece boundary
-changes how the pre-tokenisation regex splits the text. The boundary we cut at is a newline
-between two non-space characters (``"word\\nNext"``): with GPT-2's and GPT-4's patterns every
-pre-token there is either all whitespace or has none, so the lone ``"\\n"`` is a pre-token in
-the whole text and at the end of a piece alike, and what follows starts a fresh pre-token. (Not
-after trailing spaces: ``"  \\n"`` at the end of a piece would be one pre-token, ``"  "`` and
-``"\\n"`` in the whole text.) tests/test_text_corpus.py checks the equality on random texts cut
-at random places.
+Encoding a text piece by piece gives the same ids as encoding it whole only where the cut does
+not change how the pre-tokenisation regex splits the text: a run of whitespace at the end of a
+piece is one pre-token (``\\s++$``), while in the whole text the same run may be split in two
+(``\\s+(?!\\S)`` leaves its last character to the next word). Safe places, by pattern:
+
+- GPT-2's: just after a ``"\\n"`` or ``"\\r"`` that follows a non-space character, when one
+  whitespace character at most comes before the next non-space one: ``"end.\\n|Next"``,
+  ``"end.\\n|\\nNext"`` (a blank line), ``"end.\\r|\\nNext"``. Both sides then split into
+  the same pre-tokens as the whole text does.
+- GPT-4's: just after a ``"\\n"`` followed by a non-space character (its ``\\s*[\\r\\n]``
+  keeps a newline run whole, and nothing reaches back over a newline).
+- any other pattern: nowhere; the text is encoded whole (correct, but not in constant memory).
+
+tests/test_text_corpus.py checks the equality on random texts cut at random places, with
+vocabularies that have whitespace-run tokens (cutting at every newline fails it).
 
 Text is collected until ``chunk_chars`` characters are waiting, then everything up to the last
-such boundary is encoded with tiktoken's Rust encoder on our ranks (the same ids as
-``BPETokenizer.encode``, far faster); the rest waits for more text. A text without any such
-boundary (one enormous line) is held whole.
+safe place is encoded with tiktoken's Rust encoder on our ranks (the same ids as
+``BPETokenizer.encode``, far faster); the rest waits for more text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 
 import regex
 
 from tinyllm.tokenizers.bpe import BPETokenizer
+from tinyllm.tokenizers.bpe_train import GPT4_PATTERN
+from tinyllm.tokenizers.pretrained import GPT2_PATTERN
 
 _NON_SPACE = regex.compile(r"\S")
 
 
-def last_safe_cut(text: str, lo: int = 0) -> int:
-    """The last position ``> lo`` just after a newline between two non-space characters; 0 if none."""
-    newline = text.rfind("\n", lo + 1, len(text) - 1)  # a character on each side of it
-    while newline > lo:
-        if _NON_SPACE.match(text, newline - 1) and _NON_SPACE.match(text, newline + 1):
-            return newline + 1
-        newline = text.rfind("\n", lo + 1, newline)
+def _gpt2_cut(text: str, i: int) -> bool:
+    """May ``text`` be cut after ``text[i]`` (a line-ending character) under GPT-2's pattern?"""
+    if not _NON_SPACE.match(text, i - 1):
+        return False
+    return bool(_NON_SPACE.match(text, i + 1) or _NON_SPACE.match(text, i + 2))
+
+
+def _gpt4_cut(text: str, i: int) -> bool:
+    return text[i] == "\n" and bool(_NON_SPACE.match(text, i + 1))
+
+
+#: Pattern -> (the line-ending characters a cut follows, the test of one place).
+CUT_RULES: dict[str, tuple[str, Callable[[str, int], bool]]] = {
+    GPT2_PATTERN: ("\r\n", _gpt2_cut),
+    GPT4_PATTERN: ("\n", _gpt4_cut),
+}
+
+
+def last_safe_cut(text: str, pattern: str, lo: int = 0) -> int:
+    """The last position ``> lo`` where ``text`` may be cut for ``pattern``; 0 if none."""
+    if pattern not in CUT_RULES:
+        return 0
+    endings, safe = CUT_RULES[pattern]
+    # A place is judged by up to two characters after it: leave those to the next call.
+    i = len(text) - 3
+    while i > lo:
+        i = max(text.rfind(end, lo + 1, i + 1) for end in endings)
+        if i <= lo:
+            return 0
+        if safe(text, i):
+            return i + 1
+        i -= 1
     return 0
 
 
@@ -62,19 +95,20 @@ def encode_stream(tokenizer: BPETokenizer, chunks: Iterable[str], *,
 
     waiting: list[str] = []
     size = checked = 0  # checked: the first characters of waiting text already known to hold no cut
+    threshold = chunk_chars
     for chunk in chunks:
         waiting.append(chunk)
         size += len(chunk)
-        if size < chunk_chars:
+        if size < threshold:
             continue
         text = "".join(waiting)
-        # A cut looks one character behind the newline, so look a little before the checked part.
-        cut = last_safe_cut(text, max(0, checked - 2))
-        if cut == 0:
-            waiting, size, checked = [text], len(text), len(text)
+        # A place is judged by its neighbours: look a few characters before the checked part.
+        cut = last_safe_cut(text, tokenizer.pattern, max(0, checked - 3))
+        if cut == 0:  # no safe place yet: wait for twice as much (joining is then linear overall)
+            waiting, size, checked, threshold = [text], len(text), len(text), 2 * len(text)
             continue
         yield encode(text[:cut])
-        waiting, size, checked = [text[cut:]], len(text) - cut, 0
+        waiting, size, checked, threshold = [text[cut:]], len(text) - cut, 0, chunk_chars
     text = "".join(waiting)
     if text:
         yield encode(text)
