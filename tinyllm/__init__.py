@@ -20,7 +20,8 @@ piece from here and checks that the two agree. Where each notebook's pieces live
  09   LoRA                    lora (LoRALinear, add_lora, merge), lora_file (adapter files)
  11   scaling out             distributed (and train under torchrun)
  --   beyond the course       device (--device: CUDA, MPS), hf and hf_tokenizer (Hugging Face
-                              folders, export --format hf)
+                              folders, export --format hf), data/tokens and tokenizers/stream
+                              (your own text: cached token files, streaming encode)
 ====  ======================  ==========================================================
 
 ``python -m tinyllm`` (``__main__``) is the command line: doctor, execute, train, export.
