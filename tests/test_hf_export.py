@@ -167,3 +167,19 @@ def test_weights_export_keeps_its_two_argument_form(tmp_path):
     assert_close(loaded.embed_tokens.weight, model.embed_tokens.weight.half().float())
     assert main(["export", "--tokenizer", "t.json", str(tmp_path / "step.safetensors"),
                  str(tmp_path / "x.safetensors")]) == 2
+
+
+def test_exported_chat_template_renders_our_template(exported):
+    from tinyllm.chat import prompt_for, render
+
+    _, tokenizer, _, hf_tokenizer, _ = exported
+    if "<|end|>" not in tokenizer.special_tokens:
+        assert not hf_tokenizer.chat_template
+        return
+    conversation = [{"role": "user", "content": "Write a story about a fox."},
+                    {"role": "assistant", "content": "Once upon a time, 狐狸。"}]
+    text = hf_tokenizer.apply_chat_template(conversation, tokenize=False)
+    assert text == render(conversation)
+    assert hf_tokenizer(text)["input_ids"] == tokenizer.encode(text, allowed_special="all")
+    prompt = hf_tokenizer.apply_chat_template(conversation[:1], tokenize=False, add_generation_prompt=True)
+    assert prompt == prompt_for("Write a story about a fox.")

@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
+from tinyllm.chat import ASSISTANT, CHAT_TOKENS, END, USER
 from tinyllm.checkpoint import save_atomically
 from tinyllm.config import ModelConfig
 from tinyllm.hf_tokenizer import hf_tokenizer_json
@@ -32,8 +33,14 @@ from tinyllm.model import TinyLLM
 from tinyllm.rope import interleaved_to_half_permutation
 from tinyllm.tokenizers import ENDOFTEXT, BPETokenizer
 
-#: The chat template's end-of-turn token (tinyllm.chat.END): a chat model's stop token.
-CHAT_END = "<|end|>"
+#: ``tinyllm.chat.render`` and ``prompt_for`` in Jinja, for ``tokenizer.apply_chat_template``.
+CHAT_TEMPLATE = (
+    "{% for m in messages %}"
+    f"{{% if m['role'] == 'user' %}}{USER}{{% elif m['role'] == 'assistant' %}}{ASSISTANT}"
+    "{% else %}{{ raise_exception('roles are user and assistant') }}{% endif %}"
+    f"{{{{ m['content'] }}}}{END}{{% endfor %}}"
+    f"{{% if add_generation_prompt %}}{ASSISTANT}{{% endif %}}"
+)
 
 
 class HFFormatError(ValueError):
@@ -94,8 +101,9 @@ def hf_state_dict(model: TinyLLM) -> dict[str, torch.Tensor]:
 def export_hf(model: TinyLLM, tokenizer: BPETokenizer, folder: str | os.PathLike) -> Path:
     """Write ``model`` and ``tokenizer`` as a Hugging Face folder (float32 weights); returns it.
 
-    The end-of-sequence token is ``<|end|>`` when the tokenizer has it (a chat model), else
-    ``<|endoftext|>``; chat and other special tokens stay special (never split).
+    The end-of-sequence token is ``<|end|>`` when the tokenizer has the chat tokens (a chat
+    model, which also gets `CHAT_TEMPLATE`), else ``<|endoftext|>``; special tokens stay special
+    (never split).
     """
     if tokenizer.n_vocab != model.config.vocab_size:
         raise HFFormatError(f"the tokenizer has {tokenizer.n_vocab} ids but the model's vocab_size "
@@ -103,7 +111,8 @@ def export_hf(model: TinyLLM, tokenizer: BPETokenizer, folder: str | os.PathLike
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     special = tokenizer.special_tokens
-    eos = CHAT_END if CHAT_END in special else ENDOFTEXT if ENDOFTEXT in special else None
+    chat = set(CHAT_TOKENS) <= set(special)
+    eos = END if chat else ENDOFTEXT if ENDOFTEXT in special else None
     eos_id = special[eos] if eos else None
     save_atomically(folder / "model.safetensors", hf_state_dict(model), {"format": "pt"})
     documents = {
@@ -114,6 +123,7 @@ def export_hf(model: TinyLLM, tokenizer: BPETokenizer, folder: str | os.PathLike
             "tokenizer_class": "PreTrainedTokenizerFast", "eos_token": eos, "bos_token": None,
             "model_max_length": model.config.context_length, "add_bos_token": False,
             "clean_up_tokenization_spaces": False,
+            **({"chat_template": CHAT_TEMPLATE} if chat else {}),
         },
     }
     for name, document in documents.items():

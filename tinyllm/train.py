@@ -8,10 +8,11 @@ One optimizer step::
     lr = lr_at(step)                                  warmup, then cosine (optim.py)
     for each of grad_accum_steps micro-batches:
         loss = model(x, y) / grad_accum_steps         (in bf16 when cfg.autocast)
-                                                      x, y moved to the model's device
         loss.backward()                               gradients add up in .grad
     clip the gradients' global norm to grad_clip
     AdamW step, zero the gradients
+
+Each micro-batch goes to the model's device first (``cfg.device``, or wherever the caller put it).
 
 Batches are a pure function of ``(seed, micro-batch number)`` (see `BatchStream`), which is
 what makes two things simple: resuming from a checkpoint sees exactly the batches the
