@@ -12,12 +12,11 @@ One optimizer step::
     clip the gradients' global norm to grad_clip
     AdamW step, zero the gradients
 
-Each micro-batch goes to the model's device first (``cfg.device``, or wherever the caller put it).
-
 Batches are a pure function of ``(seed, micro-batch number)`` (see `BatchStream`), which is
 what makes two things simple: resuming from a checkpoint sees exactly the batches the
 uninterrupted run would have seen, and under DDP process ``r`` of ``N`` takes micro-batches
 ``r, r+N, r+2N, ...``, the same data a single process sees with ``N`` accumulation steps.
+Each micro-batch goes to the model's device first (``cfg.device``, or wherever the caller put it).
 """
 
 from __future__ import annotations
