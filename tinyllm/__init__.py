@@ -11,7 +11,8 @@ piece from here and checks that the two agree. Where each notebook's pieces live
  04   attention               attention, config
  05   RoPE & GQA              rope, layers (norms, MLPs), kv_cache
  06   model and generation    model (Block, TinyLLM, counts), generate
- 07   pretraining             train_config, optim, precision, evaluation, checkpoint, train,
+ 07   pretraining             train_config, optim, precision, evaluation, checkpoint,
+                              checkpoint_file, train,
                               data/prepare, stories, shipped, recipes
  08   SFT                     chat (template, special tokens, resize_embeddings), sft (labels,
                               SFTDataset), sft_data (tasks, held-out split), tinytales/tasks,

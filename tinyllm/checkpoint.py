@@ -20,10 +20,7 @@ Why safetensors and not ``torch.save``: ``torch.save`` writes a pickle, and unpi
 can run any code its author put in it. A safetensors file is a JSON header and raw tensor bytes,
 so loading one only ever reads numbers (``safetensors.safe_open`` needs no torch code at all).
 
-Why atomic: a run killed while writing (Ctrl-C, out of disk, a preempted machine) must not
-leave a half-written file under the real name. We write to a temporary file in the same folder
-and ``os.replace`` it over the target, which the operating system does in one step: readers see
-the old file or the new one, never a mix.
+Writing it atomically, and reading it from a path or a file object: ``tinyllm.checkpoint_file``.
 """
 
 from __future__ import annotations
@@ -33,28 +30,26 @@ import io
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load as load_bytes
-from safetensors.torch import save as save_bytes
-from safetensors.torch import save_file
 from torch import nn
 
+from tinyllm.checkpoint_file import (  # re-exported: checkpoints are used through this module
+    FORMAT,
+    CheckpointError,
+    Source,
+    label,
+    read,
+    save_atomically,
+    write,
+)
 from tinyllm.config import ModelConfig
 from tinyllm.model import TinyLLM
 
-#: Written into every checkpoint's metadata; a file without it is not one of ours.
-FORMAT = "tinyllm-checkpoint-v1"
-
-#: Where a checkpoint is: a path, or a binary file object opened by the caller.
-Source = str | os.PathLike | IO[bytes]
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used: corrupt, truncated, or for a different model."""
+__all__ = ["FORMAT", "CheckpointError", "CheckpointInfo", "Source", "check_config", "load_checkpoint",
+           "load_config", "load_model", "read_info", "save_atomically", "save_checkpoint",
+           "unique_state_dict"]
 
 
 @dataclass
@@ -100,7 +95,7 @@ def save_checkpoint(
     train_config: Any = None,
     history: Any = None,
     weights_dtype: torch.dtype | None = None,
-) -> Path:
+) -> Source:
     """Write ``model`` (and optionally the optimizer, config and history) to ``path``, atomically.
 
     Args:
@@ -115,7 +110,7 @@ def save_checkpoint(
             shipped file); `load_checkpoint` casts them back to the model's dtype.
 
     Returns:
-        The path written.
+        The path written (or the file object).
     """
     tensors = {
         f"model.{name}": t.detach().to("cpu", weights_dtype or t.dtype).contiguous()
@@ -139,69 +134,7 @@ def save_checkpoint(
     if history is not None:
         metadata["history"] = json.dumps(history.to_dict())
 
-    if hasattr(path, "write"):
-        path.write(save_bytes(tensors, metadata=metadata))
-        return path
-    return save_atomically(Path(path), tensors, metadata)
-
-
-def save_atomically(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> Path:
-    """Write a safetensors file so that ``path`` holds either the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same folder, so os.replace is a rename within one file system (atomic); the process id
-    # keeps two writers from sharing a temporary name.
-    temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        save_file(tensors, temporary, metadata=metadata)
-        with open(temporary, "rb+") as f:
-            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _label(source: Source) -> str:
-    return str(getattr(source, "name", "<file object>")) if hasattr(source, "read") else str(source)
-
-
-def _read_stream(stream: IO[bytes]) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """Metadata and tensors from an open binary file (safetensors: 8-byte header size, JSON, data)."""
-    data = stream.read()
-    if not isinstance(data, bytes):
-        raise CheckpointError(f"{_label(stream)} was opened in text mode; open it with open(path, 'rb')")
-    size = int.from_bytes(data[:8], "little")
-    metadata = json.loads(data[8 : 8 + size]).get("__metadata__") or {}
-    return metadata, load_bytes(data)
-
-
-def _read(path: Source, *, with_tensors: bool = True) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """Metadata and tensors of a checkpoint file, or a `CheckpointError` that says what is wrong."""
-    stream = hasattr(path, "read")
-    if not stream and not Path(path).is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        if stream:
-            metadata, tensors = _read_stream(path)
-        else:
-            with safe_open(path, framework="pt") as f:
-                metadata = f.metadata() or {}
-                tensors = {name: f.get_tensor(name) for name in f.keys()} if with_tensors else {}
-    except (SafetensorError, OSError, ValueError, UnicodeDecodeError) as error:
-        if isinstance(error, CheckpointError):
-            raise
-        path = _label(path)
-        raise CheckpointError(
-            f"checkpoint {path} is truncated or corrupt and cannot be read ({error}); "
-            "write it again, or restore the file (git checkout / download it again)"
-        ) from None
-    if metadata.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{_label(path)} is a safetensors file but not a tinyllm checkpoint (its metadata has no "
-            f"format={FORMAT!r}); save checkpoints with tinyllm.checkpoint.save_checkpoint"
-        )
-    return metadata, tensors
+    return write(path, tensors, metadata)
 
 
 def _info(metadata: dict[str, str]) -> CheckpointInfo:
@@ -216,7 +149,7 @@ def _info(metadata: dict[str, str]) -> CheckpointInfo:
 
 def read_info(path: Source) -> CheckpointInfo:
     """What a checkpoint holds besides its tensors (step, configs, history), without loading them."""
-    metadata, _ = _read(path, with_tensors=False)
+    metadata, _ = read(path, with_tensors=False)
     return _info(metadata)
 
 
@@ -224,7 +157,7 @@ def load_config(path: Source) -> ModelConfig:
     """The ``ModelConfig`` stored in a checkpoint (build the matching model with ``TinyLLM(...)``)."""
     config = read_info(path).model_config
     if config is None:
-        raise CheckpointError(f"checkpoint {_label(path)} was saved from a model without a ModelConfig; "
+        raise CheckpointError(f"checkpoint {label(path)} was saved from a model without a ModelConfig; "
                               "build that model yourself and load into it with load_checkpoint(path, model)")
     return config
 
@@ -265,8 +198,8 @@ def load_checkpoint(
             with another config (the message names the fields); an optimizer is given but the
             file has no optimizer state; ``restore_rng`` but the file has no random state.
     """
-    metadata, tensors = _read(path)
-    path = _label(path)
+    metadata, tensors = read(path)
+    path = label(path)
     info = _info(metadata)
     model_config = getattr(model, "config", None)
     if info.model_config is not None and isinstance(model_config, ModelConfig):
