@@ -12,7 +12,12 @@ MB text files in a temporary folder, then for each, in a fresh process:
 2. ``python -m tinyllm train --recipe smoke`` on that text (``data.corpus=text``, 20 steps of
    batch 4 x 32, windows read from the cached token file) and the process's peak memory.
 
-Goal (issue 15): the peak memory of training on 100 MB is nearly that on 10 MB.
+Goal (issue 15): the peak memory of training on 100 MB is nearly that on 10 MB. Measured on the
+2-core reference machine (shared), 1 December 2026::
+
+     10.1 MB ->  1,980,618 tokens in  2.0 s (5.0 MB/s); peak 363 MB after tokenising, 433 MB after training
+    100.0 MB -> 19,549,307 tokens in 19.4 s (5.2 MB/s); peak 364 MB after tokenising, 436 MB after training
+    peak memory 100 MB / 10 MB: 1.01x
 """
 
 from __future__ import annotations
