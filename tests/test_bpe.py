@@ -240,13 +240,14 @@ def test_special_token_rules_match_tiktoken(gpt2_ours):
         gpt2_ours.encode(text, allowed_special={"<|im_start|>"})
 
 
-def test_partial_sequences_decode_only_when_asked(gpt2_ours):
+def test_partial_sequences_decode_to_replacement_characters_like_tiktoken(gpt2_ours):
     ids = gpt2_ours.encode("猫")  # one character, 3 bytes, one GPT-2 token per byte
     assert len(ids) == 3 and gpt2_ours.decode(ids) == "猫"
-    with pytest.raises(ValueError, match="errors='replace'"):
-        gpt2_ours.decode(ids[:2])
-    assert gpt2_ours.decode(ids[:2], errors="replace") == "\ufffd"
-    assert gpt2_ours.decode(ids[:2], errors="replace") == gpt2().decode(ids[:2])
+    assert gpt2_ours.decode(ids[:2]) == "\ufffd" == gpt2().decode(ids[:2])  # tiktoken's default
+    assert gpt2_ours.decode(ids[1:] + ids[:1]) == gpt2().decode(ids[1:] + ids[:1])
+    with pytest.raises(ValueError, match="not valid UTF-8.*errors='replace'"):
+        gpt2_ours.decode(ids[:2], errors="strict")
+    assert gpt2_ours.decode(ids, errors="strict") == "猫"
     assert gpt2_ours.decode_bytes(ids[:2]) == "猫".encode()[:2]
     with pytest.raises(ValueError, match="not in this tokenizer's vocabulary"):
         gpt2_ours.decode([50257])

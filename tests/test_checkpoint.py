@@ -108,7 +108,7 @@ def test_atomic_write_leaves_old_file_when_interrupted(trained, tmp_path, monkey
         Path(filename).write_bytes(b"half a file")  # the write started, then the run died
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint, "save_file", crash)
+    monkeypatch.setattr("tinyllm.checkpoint_file.save_file", crash)  # where the file is written
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(path, model, step=99)
     assert path.read_bytes() == before  # readers still see the complete old checkpoint

@@ -11,7 +11,8 @@ piece from here and checks that the two agree. Where each notebook's pieces live
  04   attention               attention, config
  05   RoPE & GQA              rope, layers (norms, MLPs), kv_cache
  06   model and generation    model (Block, TinyLLM, counts), generate
- 07   pretraining             train_config, optim, precision, evaluation, checkpoint, train,
+ 07   pretraining             train_config, optim, precision, evaluation, checkpoint,
+                              checkpoint_file, train,
                               data/prepare, stories, shipped, recipes
  08   SFT                     chat (template, special tokens, resize_embeddings), sft (labels,
                               SFTDataset), sft_data (tasks, held-out split), tinytales/tasks,
@@ -21,6 +22,9 @@ piece from here and checks that the two agree. Where each notebook's pieces live
                               quantize (Int8Linear), sft_data/sft_train (adapter tasks and
                               recipes), shipped (load_shipped_adapter), sft_eval (evaluate_adapter)
  11   scaling out             distributed (and train under torchrun)
+ --   beyond the course       device (--device: CUDA, MPS), hf and hf_tokenizer (Hugging Face
+                              folders, export --format hf), data/tokens and tokenizers/stream
+                              (your own text: cached token files, streaming encode)
 ====  ======================  ==========================================================
 
 ``python -m tinyllm`` (``__main__``) is the command line: doctor, execute, train, export.

@@ -7,6 +7,7 @@ the command runs, so ``doctor`` works on a machine where torch is missing.
     python -m tinyllm execute [NOTEBOOK ...]           re-execute notebooks in place (00)
     python -m tinyllm train --recipe NAME [--set k=v]  rebuild a shipped artifact (07)
     python -m tinyllm export CHECKPOINT WEIGHTS        a training checkpoint -> a shipped file (07)
+    python -m tinyllm export --format hf SOURCE DIR    a model -> a Hugging Face folder (beyond)
 """
 
 from __future__ import annotations
@@ -39,13 +40,31 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override any field of the recipe's ModelConfig, TrainConfig or "
                             "DataSpec, e.g. --set lr=1e-3 --set model.eps=1e-6 (repeatable)")
+    train.add_argument("--device", metavar="DEVICE",
+                       help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:N or mps "
+                            "(default: the CPU); bf16 autocast turns on where the device has "
+                            "native bf16 (recent CUDA GPUs) unless --set autocast=... says otherwise")
     train.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
     train.add_argument("--show", action="store_true", help="print the resolved recipe as JSON and exit")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    export = commands.add_parser("export", help="copy a training checkpoint to a weights-only float16 file")
-    export.add_argument("checkpoint", help="a checkpoint written by train (runs/NAME/step_*.safetensors)")
-    export.add_argument("weights", help="the file to write, e.g. data/checkpoints/base.safetensors")
+    export = commands.add_parser(
+        "export", help="write a model in another form: a weights-only file, or a Hugging Face folder",
+        epilog="examples: python -m tinyllm export runs/base/step_002400.safetensors base.safetensors\n"
+               "          python -m tinyllm export --format hf sft exported/sft",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("source", help="a checkpoint written by train (runs/NAME/step_*.safetensors); "
+                                       "with --format hf also a shipped model name (base, sft)")
+    export.add_argument("target", help="weights: the file to write (data/checkpoints/NAME.safetensors); "
+                                       "hf: the folder to write")
+    export.add_argument("--format", choices=("weights", "hf"), default="weights",
+                        help="weights (default): a float16 weights-only checkpoint, what data/ ships; "
+                             "hf: config.json, model.safetensors and tokenizer files for "
+                             "transformers' from_pretrained")
+    export.add_argument("--tokenizer", metavar="FILE",
+                        help="hf from a checkpoint: its tokenizer .json (default: tokenizer.json "
+                             "next to the checkpoint, which train writes)")
     return parser
 
 
@@ -53,13 +72,19 @@ def train(args: argparse.Namespace) -> int:
     """``python -m tinyllm train``: resolve the recipe and its overrides, train, report."""
     from tinyllm import distributed
     from tinyllm.checkpoint import CheckpointError
+    from tinyllm.data.corpora import CorpusUnavailableError
+    from tinyllm.data.tokens import TextCorpusError
     from tinyllm.paths import DataFileError
-    from tinyllm.recipes import RecipeError, apply_overrides, get_recipe, run_recipe
+    from tinyllm.recipes import RecipeError, apply_overrides, get_recipe, on_device, run_recipe
     from tinyllm.shipped import PretrainedError
 
     try:
         recipe = apply_overrides(get_recipe(args.recipe), args.set)
-    except ValueError as error:  # RecipeError, ConfigError, TrainConfig's checks
+        if args.device is not None:
+            set_autocast = any(item.partition("=")[0].strip() in ("autocast", "train.autocast")
+                               for item in args.set)
+            recipe = on_device(recipe, args.device, recipe.train.autocast if set_autocast else None)
+    except ValueError as error:  # RecipeError, ConfigError, DeviceError, TrainConfig's checks
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.show:
@@ -69,7 +94,8 @@ def train(args: argparse.Namespace) -> int:
     is_main = distributed.is_main()  # asked now: after shutdown every process says rank 0
     try:
         _, _, history = run_recipe(recipe, resume=args.resume, progress=not args.no_progress)
-    except (CheckpointError, DataFileError, PretrainedError, RecipeError) as error:
+    except (CheckpointError, CorpusUnavailableError, DataFileError, PretrainedError, RecipeError,
+            TextCorpusError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
@@ -98,12 +124,25 @@ def main(argv: list[str] | None = None) -> int:
         return execute(args.notebooks, threads=args.threads)
     if args.command == "train":
         return train(args)
+    return export(args)
+
+
+def export(args: argparse.Namespace) -> int:
+    """``python -m tinyllm export``: a weights-only file, or a Hugging Face folder."""
     from tinyllm.checkpoint import CheckpointError
-    from tinyllm.shipped import export_weights
+    from tinyllm.hf import HFFormatError
+    from tinyllm.paths import DataFileError
+    from tinyllm.recipes import RecipeError
+    from tinyllm.shipped import PretrainedError, export_hf_folder, export_weights
 
     try:
-        print(export_weights(args.checkpoint, args.weights))
-    except CheckpointError as error:
+        if args.format == "hf":
+            print(export_hf_folder(args.source, args.target, tokenizer=args.tokenizer))
+        else:
+            if args.tokenizer:
+                raise RecipeError("--tokenizer is for --format hf; a weights file holds no tokenizer")
+            print(export_weights(args.source, args.target))
+    except (CheckpointError, DataFileError, HFFormatError, PretrainedError, RecipeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

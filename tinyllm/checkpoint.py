@@ -9,42 +9,47 @@ One file holds:
 - tensors ``optimizer.<index>.<name>``: AdamW's moments and step counts (only when an
   optimizer is saved; a weights-only file is a third of the size, which is what we ship);
 - tensor ``rng.torch``: PyTorch's random-number state (dropout draws from it);
-- metadata (strings, JSON inside): the ``ModelConfig``, the step, the ``TrainConfig``, the
-  optimizer's hyper-parameters and the training history.
+- metadata (strings, JSON inside): the ``ModelConfig`` (when the model has one: ``train``
+  trains any model whose ``model(x, y)`` returns ``(logits, loss)``), the step, the
+  ``TrainConfig``, the optimizer's hyper-parameters and the training history.
+
+Every function takes a path or an open binary file object (``open(path, "rb")``, ``io.BytesIO``);
+only a path is written atomically.
 
 Why safetensors and not ``torch.save``: ``torch.save`` writes a pickle, and unpickling a file
 can run any code its author put in it. A safetensors file is a JSON header and raw tensor bytes,
 so loading one only ever reads numbers (``safetensors.safe_open`` needs no torch code at all).
 
-Why atomic: a run killed while writing (Ctrl-C, out of disk, a preempted machine) must not
-leave a half-written file under the real name. We write to a temporary file in the same folder
-and ``os.replace`` it over the target, which the operating system does in one step: readers see
-the old file or the new one, never a mix.
+Writing it atomically, and reading it from a path or a file object: ``tinyllm.checkpoint_file``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import nn
 
+from tinyllm.checkpoint_file import (  # re-exported: checkpoints are used through this module
+    FORMAT,
+    CheckpointError,
+    Source,
+    label,
+    read,
+    save_atomically,
+    write,
+)
 from tinyllm.config import ModelConfig
 from tinyllm.model import TinyLLM
 
-#: Written into every checkpoint's metadata; a file without it is not one of ours.
-FORMAT = "tinyllm-checkpoint-v1"
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used: corrupt, truncated, or for a different model."""
+__all__ = ["FORMAT", "CheckpointError", "CheckpointInfo", "Source", "check_config", "load_checkpoint",
+           "load_config", "load_model", "read_info", "save_atomically", "save_checkpoint",
+           "unique_state_dict"]
 
 
 @dataclass
@@ -53,14 +58,14 @@ class CheckpointInfo:
 
     Attributes:
         step: optimizer steps taken when the checkpoint was written.
-        model_config: the ``ModelConfig`` of the saved model.
+        model_config: the ``ModelConfig`` of the saved model (``None``: a model without one).
         train_config: the ``TrainConfig`` as a dict (``None`` for a weights-only file).
         history: the training history as a dict (``None`` if none was saved).
         has_optimizer: whether optimizer state is in the file.
     """
 
     step: int
-    model_config: ModelConfig
+    model_config: ModelConfig | None
     train_config: dict[str, Any] | None
     history: dict[str, Any] | None
     has_optimizer: bool
@@ -82,7 +87,7 @@ def unique_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def save_checkpoint(
-    path: str | os.PathLike,
+    path: Source,
     model: nn.Module,
     *,
     step: int = 0,
@@ -90,12 +95,13 @@ def save_checkpoint(
     train_config: Any = None,
     history: Any = None,
     weights_dtype: torch.dtype | None = None,
-) -> Path:
+) -> Source:
     """Write ``model`` (and optionally the optimizer, config and history) to ``path``, atomically.
 
     Args:
-        path: the ``.safetensors`` file to write; its folder is created if needed.
-        model: a ``TinyLLM`` (its ``.config`` is saved with it).
+        path: the ``.safetensors`` file to write (its folder is created if needed), or a binary
+            file object to write it into.
+        model: a ``TinyLLM`` (its ``.config`` is saved with it), or any module.
         step: optimizer steps taken so far.
         optimizer: also save its state, to resume training; leave out for a weights-only file.
         train_config: a ``TrainConfig`` (any dataclass) to record with the run.
@@ -104,91 +110,56 @@ def save_checkpoint(
             shipped file); `load_checkpoint` casts them back to the model's dtype.
 
     Returns:
-        The path written.
+        The path written (or the file object).
     """
-    path = Path(path)
     tensors = {
-        f"model.{name}": t.detach().to(weights_dtype or t.dtype).contiguous()
+        f"model.{name}": t.detach().to("cpu", weights_dtype or t.dtype).contiguous()
         for name, t in unique_state_dict(model).items()
     }
-    metadata = {
-        "format": FORMAT,
-        "model_config": json.dumps(dataclasses.asdict(model.config)),
-        "step": str(step),
-    }
+    metadata = {"format": FORMAT, "step": str(step)}
+    if isinstance(getattr(model, "config", None), ModelConfig):
+        metadata["model_config"] = json.dumps(dataclasses.asdict(model.config))
     if optimizer is not None:
         state = optimizer.state_dict()
         for index, param_state in state["state"].items():
             for name, value in param_state.items():
-                tensors[f"optimizer.{index}.{name}"] = value.detach().contiguous()
+                tensors[f"optimizer.{index}.{name}"] = value.detach().cpu().contiguous()
         metadata["optimizer_groups"] = json.dumps(state["param_groups"])
         # Saved with the optimizer, because only a run that will resume needs it.
         tensors["rng.torch"] = torch.get_rng_state()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            tensors["rng.cuda"] = torch.cuda.get_rng_state()  # dropout on a GPU draws from this
     if train_config is not None:
         metadata["train_config"] = json.dumps(dataclasses.asdict(train_config))
     if history is not None:
         metadata["history"] = json.dumps(history.to_dict())
 
-    return save_atomically(path, tensors, metadata)
-
-
-def save_atomically(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> Path:
-    """Write a safetensors file so that ``path`` holds either the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same folder, so os.replace is a rename within one file system (atomic); the process id
-    # keeps two writers from sharing a temporary name.
-    temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        save_file(tensors, temporary, metadata=metadata)
-        with open(temporary, "rb+") as f:
-            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _read(path: Path, *, with_tensors: bool = True) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """Metadata and tensors of a checkpoint file, or a `CheckpointError` that says what is wrong."""
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        with safe_open(path, framework="pt") as f:
-            metadata = f.metadata() or {}
-            tensors = {name: f.get_tensor(name) for name in f.keys()} if with_tensors else {}
-    except (SafetensorError, OSError, ValueError) as error:
-        raise CheckpointError(
-            f"checkpoint {path} is truncated or corrupt and cannot be read ({error}); "
-            "write it again, or restore the file (git checkout / download it again)"
-        ) from None
-    if metadata.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{path} is a safetensors file but not a tinyllm checkpoint (its metadata has no "
-            f"format={FORMAT!r}); save checkpoints with tinyllm.checkpoint.save_checkpoint"
-        )
-    return metadata, tensors
+    return write(path, tensors, metadata)
 
 
 def _info(metadata: dict[str, str]) -> CheckpointInfo:
     return CheckpointInfo(
         step=int(metadata["step"]),
-        model_config=ModelConfig(**json.loads(metadata["model_config"])),
+        model_config=ModelConfig(**json.loads(metadata["model_config"])) if "model_config" in metadata else None,
         train_config=json.loads(metadata["train_config"]) if "train_config" in metadata else None,
         history=json.loads(metadata["history"]) if "history" in metadata else None,
         has_optimizer="optimizer_groups" in metadata,
     )
 
 
-def read_info(path: str | os.PathLike) -> CheckpointInfo:
+def read_info(path: Source) -> CheckpointInfo:
     """What a checkpoint holds besides its tensors (step, configs, history), without loading them."""
-    metadata, _ = _read(Path(path), with_tensors=False)
+    metadata, _ = read(path, with_tensors=False)
     return _info(metadata)
 
 
-def load_config(path: str | os.PathLike) -> ModelConfig:
+def load_config(path: Source) -> ModelConfig:
     """The ``ModelConfig`` stored in a checkpoint (build the matching model with ``TinyLLM(...)``)."""
-    return read_info(path).model_config
+    config = read_info(path).model_config
+    if config is None:
+        raise CheckpointError(f"checkpoint {label(path)} was saved from a model without a ModelConfig; "
+                              "build that model yourself and load into it with load_checkpoint(path, model)")
+    return config
 
 
 def check_config(saved: ModelConfig, model_config: ModelConfig, path: str | os.PathLike = "checkpoint") -> None:
@@ -206,7 +177,7 @@ def check_config(saved: ModelConfig, model_config: ModelConfig, path: str | os.P
 
 
 def load_checkpoint(
-    path: str | os.PathLike,
+    path: Source,
     model: nn.Module,
     optimizer: torch.optim.Optimizer | None = None,
     *,
@@ -215,8 +186,8 @@ def load_checkpoint(
     """Load a checkpoint into ``model`` (and ``optimizer``), in place.
 
     Args:
-        path: a file written by `save_checkpoint`.
-        model: a ``TinyLLM`` with the same config as the saved one.
+        path: a file written by `save_checkpoint` (a path or an open binary file).
+        model: a ``TinyLLM`` with the same config as the saved one, or the same kind of module.
         optimizer: an optimizer built the same way as the saved one (``make_optimizer``);
             its state is restored, so training resumes exactly where it stopped.
         restore_rng: also set PyTorch's global random state to the one saved with the
@@ -227,10 +198,12 @@ def load_checkpoint(
             with another config (the message names the fields); an optimizer is given but the
             file has no optimizer state; ``restore_rng`` but the file has no random state.
     """
-    path = Path(path)
-    metadata, tensors = _read(path)
+    metadata, tensors = read(path)
+    path = label(path)
     info = _info(metadata)
-    check_config(info.model_config, model.config, path)
+    model_config = getattr(model, "config", None)
+    if info.model_config is not None and isinstance(model_config, ModelConfig):
+        check_config(info.model_config, model_config, path)
 
     weights = {name[len("model."):]: t for name, t in tensors.items() if name.startswith("model.")}
     expected = set(unique_state_dict(model))
@@ -239,7 +212,12 @@ def load_checkpoint(
             f"checkpoint {path} does not match the model's parameters: missing "
             f"{sorted(expected - set(weights))}, unexpected {sorted(set(weights) - expected)}"
         )
-    # strict=False only because tied weights are stored once; the check above covers the rest.
+    state = model.state_dict()
+    wrong = [f"{n} {tuple(t.shape)} (the model has {tuple(state[n].shape)})"
+             for n, t in weights.items() if t.shape != state[n].shape]
+    if wrong:
+        raise CheckpointError(f"checkpoint {path} has tensors of other shapes: {', '.join(wrong[:5])}")
+    # strict=False only because tied weights are stored once; the checks above cover the rest.
     model.load_state_dict(weights, strict=False)
 
     resuming = optimizer is not None or restore_rng
@@ -252,6 +230,8 @@ def load_checkpoint(
         optimizer.load_state_dict(_optimizer_state(metadata, tensors))
     if restore_rng:
         torch.set_rng_state(tensors["rng.torch"])
+        if "rng.cuda" in tensors and torch.cuda.is_available():
+            torch.cuda.set_rng_state(tensors["rng.cuda"])
     return info
 
 
@@ -268,11 +248,15 @@ def _optimizer_state(metadata: dict[str, str], tensors: dict[str, torch.Tensor])
     return {"state": state, "param_groups": groups}
 
 
-def load_model(path: str | os.PathLike) -> TinyLLM:
+def load_model(path: Source) -> TinyLLM:
     """A ``TinyLLM`` built from a checkpoint's config, with its weights, in eval mode.
 
     The one place that builds a model and then loads its weights into it.
     """
+    if hasattr(path, "read"):  # a stream is read once: keep its bytes for the two reads below
+        path = io.BytesIO(path.read())
     model = TinyLLM(load_config(path))
+    if hasattr(path, "seek"):
+        path.seek(0)
     load_checkpoint(path, model)
     return model.eval()

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from tinyllm.device import model_device
 from tinyllm.model import IGNORE_INDEX
 from tinyllm.precision import autocast_context
 
@@ -73,6 +74,8 @@ def evaluate(
 ) -> EvalResult:
     """Mean next-token loss on held-out data, its perplexity, and bits per byte.
 
+    Batches are moved to the model's device; ``autocast`` runs on that device too.
+
     Args:
         model: returns ``(logits, loss)`` for ``model(x, y)``.
         data: a ``Dataset`` of ``(x, y)`` pairs (read in order, ``batch_size`` at a time) or any
@@ -91,10 +94,12 @@ def evaluate(
     was_training = model.training
     model.eval()  # no dropout
     total_loss, total_tokens = 0.0, 0
+    device = model_device(model)
     for index, (x, y) in enumerate(data):
         if max_batches is not None and index >= max_batches:
             break
-        with autocast_context(autocast):
+        x, y = x.to(device), y.to(device)
+        with autocast_context(autocast, device.type):
             _, loss = model(x, y)
         n_tokens = int((y != IGNORE_INDEX).sum())
         total_loss += loss.float().item() * n_tokens  # the batch's mean back to a sum

@@ -95,6 +95,9 @@ def sample_next_token(
     if top_p is not None:
         logits = top_p_filter(logits, top_p)
     probs = torch.softmax(logits.float(), dim=-1)
+    if generator is not None and generator.device != probs.device:
+        # A CPU generator with a GPU model: draw on the CPU, so a seed means the same thing.
+        return torch.multinomial(probs.cpu(), num_samples=1, generator=generator)[:, 0].to(probs.device)
     return torch.multinomial(probs, num_samples=1, generator=generator)[:, 0]
 
 

@@ -273,6 +273,19 @@ def apply_overrides(recipe: Recipe, overrides: Iterable[str | tuple[str, Any]]) 
 # ---------------------------------------------------------------- running a recipe
 
 
+def on_device(recipe: Recipe, device: str, autocast: bool | None = None) -> Recipe:
+    """``recipe`` trained on ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"mps"``): what
+    ``--device`` does. ``autocast=None`` turns bf16 autocast on where the device computes in
+    bf16 natively (a recent CUDA GPU) and leaves the recipe's setting elsewhere (off on the CPU).
+    """
+    from tinyllm.device import native_bf16, resolve_device
+
+    resolved = resolve_device(device)  # fails now, with a clear message, not after data prep
+    if autocast is None:
+        autocast = recipe.train.autocast or native_bf16(resolved)
+    return apply_overrides(recipe, [("train.device", device), ("train.autocast", autocast)])
+
+
 def start_model(recipe: Recipe) -> tuple[TinyLLM, BPETokenizer | None]:
     """The model a recipe starts from, and its tokenizer (``None``: the data's, from scratch)."""
     kind, _, name = recipe.start.partition(":")
@@ -305,7 +318,7 @@ def pretrain(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, *,
     if recipe.train.lora_r:
         raise RecipeError(f"recipe {recipe.name!r}: lora_r={recipe.train.lora_r} needs a fine-tuning "
                           "trainer (trainer='sft'); pretraining trains every weight, set lora_r=0")
-    data = prepare_data(recipe, tokenizer)
+    data = prepare_data(recipe, tokenizer, progress=progress)
     sample_fn = story_sampler(data.tokenizer, recipe.data.lang) if recipe.train.sample_interval else None
     history = train(model, data.train, data.val, recipe.train, bytes_per_token=data.bytes_per_token,
                     sample_fn=sample_fn, resume=resume, progress=progress)

@@ -114,3 +114,29 @@ def load_shipped_adapter(model: TinyLLM, name: str) -> str:
         raise PretrainedError(f"{error} Or retrain it: `python -m tinyllm train --recipe {recipe}` "
                               f"and `cp runs/{recipe}/adapter.safetensors data/{file}`.") from None
     return load_adapter(path, model, name)
+
+
+def export_hf_folder(source: str | Path, folder: str | Path, tokenizer: str | Path | None = None) -> Path:
+    """A shipped model (``"base"``, ``"sft"``) or a training checkpoint -> a Hugging Face folder.
+
+    A checkpoint's tokenizer is ``tokenizer`` or, by default, the ``tokenizer.json`` that
+    ``train`` writes next to it::
+
+        python -m tinyllm export --format hf sft exported/sft
+        python -m tinyllm export --format hf runs/base/step_002400.safetensors exported/mine
+    """
+    from tinyllm.hf import export_hf  # the Hugging Face layout is needed by this command only
+
+    if str(source) in PRETRAINED:
+        model, tok = load_pretrained(str(source))
+    else:
+        source = Path(source)
+        tokenizer_path = Path(tokenizer) if tokenizer else source.parent / "tokenizer.json"
+        if not source.is_file():
+            raise CheckpointError(f"{source} is neither a shipped model ({', '.join(PRETRAINED)}) "
+                                  "nor a checkpoint file")
+        if not tokenizer_path.is_file():
+            raise CheckpointError(f"no tokenizer for {source}: {tokenizer_path} does not exist; "
+                                  "pass --tokenizer FILE (the .json the model was trained with)")
+        model, tok = load_model(source), BPETokenizer.load(tokenizer_path)
+    return export_hf(model, tok, folder)

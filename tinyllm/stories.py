@@ -61,12 +61,12 @@ def sample_stories(model: TinyLLM, tokenizer: BPETokenizer, n: int = 8, *, lang:
     texts: list[str] = []
     for start in range(0, n, batch_size):
         rows = min(batch_size, n - start)
-        prompt = torch.full((rows, 1), eot)
-        logits = model(prompt, last_only=True)[:, -1].float()
+        prompt = torch.full((rows, 1), eot, device=next(model.parameters()).device)
+        logits = model(prompt, last_only=True)[:, -1].float().cpu()  # drawn with a CPU generator
         # -inf: probability 0 for every token that cannot open a story in this language.
         logits = logits.masked_fill(~allowed, float("-inf"))
         probs = torch.softmax(logits / max(temperature, 1e-6), dim=-1)
-        first = torch.multinomial(probs, 1, generator=generator)
+        first = torch.multinomial(probs, 1, generator=generator).to(prompt.device)
         ids = generate(model, torch.cat([prompt, first], dim=1), length, temperature=temperature,
                        stop_tokens=[eot], generator=generator)
         for row in ids[:, 1:].tolist():

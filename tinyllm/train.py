@@ -16,6 +16,7 @@ Batches are a pure function of ``(seed, micro-batch number)`` (see `BatchStream`
 what makes two things simple: resuming from a checkpoint sees exactly the batches the
 uninterrupted run would have seen, and under DDP process ``r`` of ``N`` takes micro-batches
 ``r, r+N, r+2N, ...``, the same data a single process sees with ``N`` accumulation steps.
+Each micro-batch goes to the model's device first (``cfg.device``, or wherever the caller put it).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from tqdm.auto import tqdm
 
 from tinyllm import distributed
 from tinyllm.checkpoint import load_checkpoint, save_checkpoint
+from tinyllm.device import model_device, resolve_device
 from tinyllm.evaluation import EvalResult, bits_per_byte, bytes_per_token, evaluate
 from tinyllm.optim import lr_at, make_optimizer
 from tinyllm.precision import autocast_context
@@ -137,14 +139,17 @@ def train_step(
     # is written into every group before each step.
     for group in optimizer.param_groups:
         group["lr"] = lr
-    loss_sum = torch.zeros(())
+    device = model_device(model)
+    # On the model's device: adding a GPU loss into a CPU tensor would fail (and sync).
+    loss_sum = torch.zeros((), device=device)
     for index, (x, y) in enumerate(micro_batches):
         # Under DDP, averaging gradients across processes after every micro-batch would be
         # wasted communication: only the last micro-batch of a step synchronises.
         last = index == len(micro_batches) - 1
         in_sync = last or not isinstance(model, DistributedDataParallel)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with nullcontext() if in_sync else model.no_sync():
-            with autocast_context(cfg.autocast):
+            with autocast_context(cfg.autocast, device.type):
                 _, loss = model(x, y)
             # Dividing by the number of micro-batches makes the summed gradients the gradient
             # of the mean loss over the whole (accumulated) batch.
@@ -200,6 +205,9 @@ def train(
     """
     cfg = cfg or TrainConfig()
     rank, world, main = distributed.rank(), distributed.world_size(), distributed.is_main()
+    if cfg.device is not None:
+        # Before the optimizer is built, so that its state lives on the same device.
+        model.to(resolve_device(cfg.device))
     optimizer = make_optimizer(model, cfg)
     history, start = History(), 0
     if resume is not None:

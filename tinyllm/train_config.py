@@ -34,6 +34,9 @@ class TrainConfig:
             CPU without native bf16 arithmetic (AVX2, most laptops) converts to float32 and
             back, and a training step of ``llama_style()`` took 15-30x longer than in float32 on
             the course's reference machine (tests/bench_autocast.py).
+        device: where to train: ``None`` (default) leaves the model where it is (the CPU in
+            the course); ``"auto"`` picks CUDA, then MPS, then the CPU; or ``"cpu"``,
+            ``"cuda"``, ``"cuda:N"``, ``"mps"`` (see ``tinyllm.device``). Batches follow the model.
         eval_interval: evaluate every this many steps, and at the end (0: never).
         eval_steps: validation batches per evaluation (always the same first ones, so the
             curve compares like with like).
@@ -63,6 +66,7 @@ class TrainConfig:
     eps: float = 1e-8
     grad_clip: float = 1.0
     autocast: bool = False
+    device: str | None = None
     eval_interval: int = 50
     eval_steps: int = 10
     sample_interval: int = 0
@@ -89,6 +93,10 @@ class TrainConfig:
         for name in ("beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be in [0, 1)")
+        if self.device is not None:
+            from tinyllm.device import check_device_name
+
+            check_device_name(self.device)
         if self.weight_decay < 0 or self.grad_clip < 0 or self.eps <= 0:
             raise ValueError("TrainConfig.weight_decay and grad_clip must be >= 0, eps > 0")
 

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from torch.utils.data import Dataset
+
 from tinyllm.data.corpora import load_corpus
+from tinyllm.data.tokens import split_windows, text_files, token_file
 from tinyllm.data.windows import WindowDataset, concat_ids, tokenize_dataset
 from tinyllm.paths import SHIPPED_FILES, data_file
 from tinyllm.tokenizers import BPETokenizer
@@ -24,6 +27,8 @@ SHIPPED_TOKENIZER = "tokenizer/tinytales-bpe-4096.json"
 #: A BPE tokenizer trains on at most this many training stories, the first ones of the split
 #: (more would slow BPE down and barely change its merges). The shipped tokenizer is ``base``'s.
 TOKENIZER_STORIES = 20_000
+#: With your own text (``corpus="text"``), ``tokenizer="bpe"`` trains on its first characters.
+TOKENIZER_TEXT_CHARS = 2_000_000
 
 
 class RecipeError(ValueError):
@@ -35,7 +40,12 @@ class DataSpec:
     """Where the tokens come from.
 
     Attributes:
-        corpus: ``"tinytales"`` (embedded, offline).
+        corpus: ``"tinytales"`` (embedded, offline); ``"text"``: any UTF-8 text files named by
+            ``path`` (see ``tinyllm.data.tokens``); ``"tinystories"``: the real TinyStories,
+            from local ``.txt`` files in ``path`` (read as text) or, with no ``path``, from the
+            Hugging Face Hub (online only; ``n_train``/``n_val`` stories).
+        path: the text file or glob for ``corpus="text"`` (or local TinyStories files).
+        val_share: the share of a text corpus's tokens (its end) held out for validation.
         lang: ``"en"``, ``"zh"`` or ``"mix"`` (each story in one of the two, half and half).
         n_train, n_val: stories in the training and validation splits.
         corpus_seed: the TinyTales generation seed.
@@ -54,6 +64,8 @@ class DataSpec:
     """
 
     corpus: str = "tinytales"
+    path: str | None = None
+    val_share: float = 0.05
     lang: str = "mix"
     n_train: int = 20_000
     n_val: int = 500
@@ -71,8 +83,8 @@ class DataSpec:
 class PreparedData:
     """A recipe's data, ready for ``train``: windows, the tokenizer, and bytes per token."""
 
-    train: WindowDataset
-    val: WindowDataset
+    train: Dataset  # WindowDataset, or TokenWindows for a text corpus
+    val: Dataset
     tokenizer: BPETokenizer
     bytes_per_token: float
 
@@ -113,7 +125,31 @@ def train_tokenizer(spec: DataSpec | None = None, vocab_size: int = 4096,
     return BPETokenizer.train(corpus["train"]["text"], vocab_size)
 
 
-def prepare_data(recipe: Any, tokenizer: BPETokenizer | None = None) -> PreparedData:
+def prepare_text(recipe: Any, tokenizer: BPETokenizer | None = None, progress: bool = True) -> PreparedData:
+    """`prepare_data` for text files: a cached token file and windows read from it."""
+    spec, model = recipe.data, recipe.model
+    if not 0 < spec.val_share < 1:
+        raise RecipeError(f"data.val_share={spec.val_share} must be between 0 and 1")
+    files = text_files(spec.path)
+    if tokenizer is None and spec.tokenizer == "bpe":
+        head, size = [], 0
+        for file in files:  # the first characters only: BPE training holds its text in memory
+            with open(file, encoding="utf-8", errors="replace") as f:
+                head.append(f.read(TOKENIZER_TEXT_CHARS - size))
+            size += len(head[-1])
+            if size >= TOKENIZER_TEXT_CHARS:
+                break
+        tokenizer = BPETokenizer.train("".join(head), model.vocab_size)
+    elif tokenizer is None:
+        tokenizer = load_tokenizer(spec.tokenizer, model.vocab_size)
+    tokens = token_file(files, tokenizer, progress=progress)
+    train, val = split_windows(tokens, spec.seq_len, spec.val_share, seed=recipe.train.seed)
+    # The corpus's average, as the validation text's own byte count is not kept.
+    return PreparedData(train=train, val=val, tokenizer=tokenizer,
+                        bytes_per_token=tokens.n_bytes / tokens.n_tokens)
+
+
+def prepare_data(recipe: Any, tokenizer: BPETokenizer | None = None, progress: bool = True) -> PreparedData:
     """Load the corpus, load or train the tokenizer, and cut the token stream into windows.
 
     Args:
@@ -123,13 +159,19 @@ def prepare_data(recipe: Any, tokenizer: BPETokenizer | None = None) -> Prepared
             ``recipe.data.tokenizer``.
     """
     spec, model = recipe.data, recipe.model
-    if spec.corpus != "tinytales":
-        raise RecipeError("recipes support corpus='tinytales' for now")
+    if spec.corpus not in ("tinytales", "text", "tinystories"):
+        raise RecipeError(f"data.corpus={spec.corpus!r}: use tinytales, text (with data.path) "
+                          "or tinystories")
     if spec.seq_len > model.context_length:
         raise RecipeError(f"data.seq_len={spec.seq_len} is longer than the model's "
                           f"context_length={model.context_length}")
-    corpus = load_corpus("tinytales", n_train=spec.n_train, n_val=spec.n_val, lang=spec.lang,
-                         seed=spec.corpus_seed)
+    if spec.corpus == "text" or (spec.corpus == "tinystories" and spec.path):
+        return prepare_text(recipe, tokenizer, progress)
+    if spec.corpus == "tinystories":  # from the Hub: fails within seconds offline, and says so
+        corpus = load_corpus("tinystories", n_train=spec.n_train, n_val=spec.n_val)
+    else:
+        corpus = load_corpus("tinytales", n_train=spec.n_train, n_val=spec.n_val, lang=spec.lang,
+                             seed=spec.corpus_seed)
     if tokenizer is None and spec.tokenizer == "bpe":
         # The same first stories as train_tokenizer, so `--set data.tokenizer=bpe` rebuilds
         # the shipped file instead of a tokenizer that depends on n_train.

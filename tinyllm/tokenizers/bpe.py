@@ -13,11 +13,11 @@ concatenation has the lowest rank (the leftmost one on a tie), until no adjacent
 token. This is tiktoken's rule, so ``BPETokenizer.from_tiktoken(enc)`` gives ``enc``'s ids, and
 ``to_tiktoken()`` hands our ranks to tiktoken's fast Rust encoder with the same ids.
 
-Decoding joins the token bytes and decodes UTF-8 **strictly**: ``decode(encode(s)) == s`` for
-every string, but a *partial* id sequence may end in the middle of a multi-byte character
-(Chinese characters are 3 bytes and BPE may split them). Then `decode` raises and says so;
-pass ``errors="replace"`` to get ``"\ufffd"`` for the broken bytes (tiktoken's default), or use
-`decode_bytes`.
+Decoding joins the token bytes and decodes UTF-8: ``decode(encode(s)) == s`` for every string,
+but a *partial* id sequence may end in the middle of a multi-byte character (Chinese characters
+are 3 bytes and BPE may split them; a generation cut short does this). As in tiktoken, such
+bytes become ``"\ufffd"`` by default; ``errors="strict"`` raises instead and says why, and
+`decode_bytes` gives the raw bytes.
 
 The file ``save`` writes and ``load`` reads is described in ``tinyllm.tokenizers.bpe_file``.
 
@@ -283,11 +283,11 @@ class BPETokenizer:
         """The raw bytes of a sequence of ids (always works, even mid-character)."""
         return b"".join(self.token_bytes(int(i)) for i in ids)
 
-    def decode(self, ids: Iterable[int], errors: str = "strict") -> str:
-        """Ids -> text. Strict by default: raises if the bytes are not valid UTF-8.
+    def decode(self, ids: Iterable[int], errors: str = "replace") -> str:
+        """Ids -> text; bytes that are not valid UTF-8 become ``"\\ufffd"``, as in tiktoken.
 
         That happens only for a partial sequence cut inside a multi-byte character; pass
-        ``errors="replace"`` to decode such a piece with ``"\\ufffd"`` markers.
+        ``errors="strict"`` to raise a ``ValueError`` instead.
         """
         data = self.decode_bytes(ids)
         try:
@@ -295,8 +295,8 @@ class BPETokenizer:
         except UnicodeDecodeError as e:
             raise ValueError(
                 f"these ids decode to bytes that are not valid UTF-8 ({e.reason} at byte {e.start}): "
-                "the sequence starts or ends inside a multi-byte character. Pass errors='replace' "
-                "to decode a partial sequence, or use decode_bytes() for the raw bytes."
+                "the sequence starts or ends inside a multi-byte character. Leave errors='replace' "
+                "(the default) to decode a partial sequence, or use decode_bytes() for the raw bytes."
             ) from e
 
     # ----- save / load (the file format is in bpe_file.py) -----------------------------------

@@ -1,0 +1,185 @@
+"""``export --format hf`` folders load in transformers with our logits and token ids, and
+Hugging Face Llama folders load back into TinyLLM (tinyllm.hf, tinyllm.hf_tokenizer).
+
+transformers is a test-only extra; the export itself imports only json and safetensors (checked
+in a subprocess). Every folder is written by the test; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from hf_reference import hf_llama, ids_for, random_model
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch.testing import assert_close
+
+from tinyllm.__main__ import main
+from tinyllm.config import gpt2_style, llama_style
+from tinyllm.hf import HFFormatError, export_hf, load_hf
+from tinyllm.paths import data_file
+from tinyllm.shipped import load_pretrained
+from tinyllm.tokenizers import BPETokenizer
+
+transformers = pytest.importorskip("transformers", reason="needs the reference extra: pip install -e .[ref]")
+
+CHAT = "<|user|>Write a story about a fox.<|end|><|assistant|>Once upon a time<|end|><|endoftext|>"
+
+
+def texts() -> dict[str, str]:
+    return {
+        "english": data_file("tinytales/sample_en.txt").read_text(encoding="utf-8")[:3000],
+        "chinese": data_file("tinytales/sample_zh.txt").read_text(encoding="utf-8")[:1500],
+        "special": CHAT,
+        "spaces": "  two  spaces,\ttabs\n\n\nnewlines   \n and 123 456789 digits!!  ",
+    }
+
+
+@pytest.fixture(scope="module", params=["base", "sft"])
+def exported(request, tmp_path_factory):
+    model, tokenizer = load_pretrained(request.param)
+    folder = tmp_path_factory.mktemp(request.param)
+    assert main(["export", "--format", "hf", request.param, str(folder)]) == 0
+    hf_model = transformers.AutoModelForCausalLM.from_pretrained(folder).eval()
+    hf_tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    return model, tokenizer, hf_model, hf_tokenizer, folder
+
+
+@pytest.mark.parametrize("kind", ["english", "chinese", "special", "spaces"])
+def test_exported_tokenizer_gives_our_ids_and_text(exported, kind):
+    _, tokenizer, _, hf_tokenizer, _ = exported
+    text = texts()[kind]
+    if kind == "special" and "<|end|>" not in tokenizer.special_tokens:
+        text = text.replace("<|user|>", "").replace("<|end|>", "").replace("<|assistant|>", "")
+    ids = tokenizer.encode(text, allowed_special="all")
+    assert hf_tokenizer(text)["input_ids"] == ids
+    assert hf_tokenizer.decode(ids) == text
+    assert hf_tokenizer.convert_tokens_to_ids("<|endoftext|>") == tokenizer.eot_token
+
+
+def test_exported_model_gives_our_logits(exported):
+    model, tokenizer, hf_model, _, _ = exported
+    ids = torch.tensor([tokenizer.encode(texts()["chinese"])[:200], tokenizer.encode(texts()["english"])[:200]])
+    with torch.no_grad():
+        ours, theirs = model(ids), hf_model(ids).logits
+    assert ours.abs().max() > 1.0
+    assert_close(theirs, ours, atol=1e-5, rtol=0)
+
+
+def test_exported_chat_model_stops_at_end_of_turn(exported):
+    _, tokenizer, hf_model, hf_tokenizer, folder = exported
+    config = json.loads((folder / "config.json").read_text())
+    expected = "<|end|>" if "<|end|>" in tokenizer.special_tokens else "<|endoftext|>"
+    assert hf_tokenizer.eos_token == expected
+    assert config["eos_token_id"] == hf_model.generation_config.eos_token_id == tokenizer.special_tokens[expected]
+
+
+# Random models cover what the shipped ones do not: untied heads, biases, interleaved RoPE.
+VARIANTS = {
+    "untied-mha": dict(n_heads=4, n_kv_heads=4, tie_embeddings=False),
+    "gqa-bias": dict(n_heads=4, n_kv_heads=2, bias=True, eps=1e-6, rope_theta=500.0),
+    "interleaved": dict(n_heads=4, n_kv_heads=2, rope_layout="interleaved"),
+}
+
+
+@pytest.fixture(scope="module")
+def small_tokenizer():
+    text = data_file("tinytales/sample_en.txt").read_text(encoding="utf-8")
+    return BPETokenizer.train(text, 300)
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_export_equals_the_reference_llama(name, small_tokenizer, tmp_path):
+    config = llama_style(vocab_size=300, context_length=64, d_model=64, n_layers=2, d_ff=96,
+                         **VARIANTS[name])
+    model = random_model(config, seed=len(name))
+    export_hf(model, small_tokenizer, tmp_path)
+    loaded = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
+    reference = hf_llama(config, model)  # built independently, in tests/hf_reference.py
+    ids = ids_for(config)
+    with torch.no_grad():
+        assert_close(loaded(ids).logits, model(ids), atol=1e-5, rtol=0)
+        assert_close(loaded(ids).logits, reference(ids).logits, atol=1e-5, rtol=0)
+    assert_close(load_hf(tmp_path)(ids), model(ids), atol=1e-5, rtol=0)  # and back
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_transformers_llama_folder_loads_into_tinyllm(tied, tmp_path):
+    torch.manual_seed(0)
+    hf_config = transformers.LlamaConfig(
+        vocab_size=97, hidden_size=48, intermediate_size=80, num_hidden_layers=2,
+        num_attention_heads=6, num_key_value_heads=2, max_position_embeddings=32,
+        rms_norm_eps=1e-6, tie_word_embeddings=tied, attention_bias=not tied, mlp_bias=not tied,
+        rope_parameters={"rope_type": "default", "rope_theta": 1000.0}, attn_implementation="eager",
+    )
+    reference = transformers.LlamaForCausalLM(hf_config).eval()
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.add_(0.15 * torch.randn_like(p))  # larger than the init: logits of a few units
+    reference.save_pretrained(tmp_path)
+    ours = load_hf(tmp_path)
+    ids = torch.randint(0, 97, (2, 20), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = reference(ids).logits
+    assert expected.abs().max() > 1.0
+    assert_close(ours(ids), expected, atol=1e-5, rtol=0)
+
+
+alphabet = st.sampled_from(list("abcXYZ 019\n\t.,!?'") + list("狐狸森林里的小") + ["é", "😀"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet, max_size=60))
+def test_exported_tokenizer_agrees_on_any_text(exported, text):
+    _, tokenizer, _, hf_tokenizer, _ = exported
+    assert hf_tokenizer(text)["input_ids"] == tokenizer.encode(text)
+
+
+def test_bad_models_and_folders_are_refused(small_tokenizer, tmp_path):
+    with pytest.raises(HFFormatError, match="only Llama-style"):
+        export_hf(random_model(gpt2_style(vocab_size=300, context_length=32, d_model=32, n_layers=1,
+                                          n_heads=2), 0), small_tokenizer, tmp_path)
+    with pytest.raises(HFFormatError, match="vocab_size"):
+        export_hf(random_model(llama_style(vocab_size=301, context_length=32, d_model=32, n_layers=1,
+                                           n_heads=2), 0), small_tokenizer, tmp_path)
+    with pytest.raises(HFFormatError, match="no config.json"):
+        load_hf(tmp_path)
+    assert main(["export", "--format", "hf", str(tmp_path / "missing.safetensors"), str(tmp_path)]) == 2
+
+
+def test_export_module_does_not_import_transformers():
+    code = ("import sys, tinyllm.hf, tinyllm.shipped; "
+            "assert 'transformers' not in sys.modules and 'tokenizers' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_weights_export_keeps_its_two_argument_form(tmp_path):
+    from tinyllm.checkpoint import load_model, save_checkpoint
+
+    model = random_model(llama_style(vocab_size=50, context_length=16, d_model=32, n_layers=1, n_heads=2), 0)
+    save_checkpoint(tmp_path / "step.safetensors", model, step=3)
+    assert main(["export", str(tmp_path / "step.safetensors"), str(tmp_path / "w.safetensors")]) == 0
+    loaded = load_model(tmp_path / "w.safetensors")
+    assert_close(loaded.embed_tokens.weight, model.embed_tokens.weight.half().float())
+    assert main(["export", "--tokenizer", "t.json", str(tmp_path / "step.safetensors"),
+                 str(tmp_path / "x.safetensors")]) == 2
+
+
+def test_exported_chat_template_renders_our_template(exported):
+    from tinyllm.chat import prompt_for, render
+
+    _, tokenizer, _, hf_tokenizer, _ = exported
+    if "<|end|>" not in tokenizer.special_tokens:
+        assert not hf_tokenizer.chat_template
+        return
+    conversation = [{"role": "user", "content": "Write a story about a fox."},
+                    {"role": "assistant", "content": "Once upon a time, 狐狸。"}]
+    text = hf_tokenizer.apply_chat_template(conversation, tokenize=False)
+    assert text == render(conversation)
+    assert hf_tokenizer(text)["input_ids"] == tokenizer.encode(text, allowed_special="all")
+    prompt = hf_tokenizer.apply_chat_template(conversation[:1], tokenize=False, add_generation_prompt=True)
+    assert prompt == prompt_for("Write a story about a fox.")
