@@ -18,8 +18,9 @@ consistent      0.30    the characters stay who they are (the checker), in a sto
                         least one grammatical sentence
 grammar         0.15    share of sentences the TinyTales grammar produces (``check().score``)
 no_repeats      0.10    share of distinct sentences (1 - repeated / all)
-happy           0.15    a happy ending when the request names no ending (1 when it does: the
-                        request decides, and ``constraints`` grades it)
+happy           0.15    a happy ending when the request names no ending (when it does,
+                        ``constraints`` grades the ending, and any story with a grammatical
+                        sentence gets 1 here)
 ==============  ======  =====================================================================
 
 The first three are what SFT teaches (they are in every training story), and consistency is
@@ -94,7 +95,9 @@ def components(task: InstructionTask | StorySpec, reply: str) -> dict[str, float
         "consistent": float(report.consistent and report.n_ok > 0),
         "grammar": report.score,
         "no_repeats": len(set(sentences)) / len(sentences) if sentences else 0.0,
-        "happy": 1.0 if spec.ending is not None else float(report.ending == "happy"),
+        # When the request names the ending, `constraints` grades it; any story then gets this
+        # component in full (but not an empty or ungrammatical reply).
+        "happy": float(report.n_ok > 0) if spec.ending is not None else float(report.ending == "happy"),
     }
 
 
