@@ -77,8 +77,9 @@ def test_happy_ending_is_preferred_only_when_no_ending_was_asked():
     assert true_score(open_sad, sad.response) == pytest.approx(1 - WEIGHTS["happy"])
 
 
-def test_an_empty_reply_scores_zero_and_bad_input_is_named():
+def test_a_reply_without_a_grammatical_sentence_scores_zero_and_bad_input_is_named():
     assert true_score(TASK, "") == 0.0
+    assert true_score(TASK, "Zorp blib. Wug.") == 0.0
     with pytest.raises(TypeError, match="InstructionTask or a StorySpec"):
         true_score("a fox", "story")
     with pytest.raises(ValueError, match="one reply per task"):

@@ -18,6 +18,9 @@ piece from here and checks that the two agree. Where each notebook's pieces live
                               batching (prompts of different lengths decoded together),
                               sft_train (the sft recipe's trainer), sft_eval (held-out grading)
  09   LoRA                    lora (LoRALinear, add_lora, merge), lora_file (adapter files)
+ 10   RLHF                    rlhf/ (labeler: the simulated human; prompts; preferences;
+                              sequences: packed prompt + completion, log-probs; masked; kl;
+                              reward_model; dpo; ppo; grpo)
  11   scaling out             distributed (and train under torchrun)
 ====  ======================  ==========================================================
 

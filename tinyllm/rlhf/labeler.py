@@ -17,7 +17,8 @@ constraints     0.30    share of the requested hero, species, object, place, end
 consistent      0.30    the characters stay who they are (the checker), in a story with at
                         least one grammatical sentence
 grammar         0.15    share of sentences the TinyTales grammar produces (``check().score``)
-no_repeats      0.10    share of distinct sentences (1 - repeated / all)
+no_repeats      0.10    share of distinct sentences (1 - repeated / all), in a story with at
+                        least one grammatical sentence
 happy           0.15    a happy ending when the request names no ending (when it does,
                         ``constraints`` grades the ending, and any story with a grammatical
                         sentence gets 1 here)
@@ -90,11 +91,11 @@ def components(task: InstructionTask | StorySpec, reply: str) -> dict[str, float
     sentences = [s.strip() for s in split_sentences(reply)]
     return {
         "constraints": 1 - len(broken) / len(asked) if asked else 1.0,
-        # An empty or ungrammatical reply names no character, so it has no inconsistency to
-        # find; it must not earn the consistency points for that.
+        # A reply with no grammatical sentence (empty, garbage) names no character, so it has
+        # no inconsistency or repetition to find; it must not earn those points for that.
         "consistent": float(report.consistent and report.n_ok > 0),
         "grammar": report.score,
-        "no_repeats": len(set(sentences)) / len(sentences) if sentences else 0.0,
+        "no_repeats": len(set(sentences)) / len(sentences) if report.n_ok > 0 else 0.0,
         # When the request names the ending, `constraints` grades it; any story then gets this
         # component in full (but not an empty or ungrammatical reply).
         "happy": float(report.n_ok > 0) if spec.ending is not None else float(report.ending == "happy"),
