@@ -4,10 +4,11 @@ by hand and as trl's RewardTrainer computes it; pair accuracy; normalisation."""
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from types import SimpleNamespace
 
 import pytest
 import torch
-import torch.nn.functional as F
 from rlhf_helpers import random_rows, tiny_model
 from torch.testing import assert_close
 
@@ -46,12 +47,30 @@ def test_reading_the_last_column_instead_would_differ():
     assert not torch.allclose(model(ids, mask)[1], last_column[1])
 
 
+def trl_reward_loss(chosen, rejected):
+    """trl's own ``RewardTrainer.compute_loss``, run with a stand-in trainer whose model returns
+    our rewards (rows: chosen, then rejected, as trl batches them)."""
+    trl_reward = pytest.importorskip("trl.trainer.reward_trainer")
+    identity = lambda x: x  # noqa: E731
+    trainer = SimpleNamespace(
+        model=SimpleNamespace(training=False), args=SimpleNamespace(center_rewards_coefficient=None),
+        accelerator=SimpleNamespace(gather=identity, gather_for_metrics=identity),
+        _metrics=defaultdict(lambda: defaultdict(list)), _total_train_tokens=0, _tp_size=1)
+    logits = torch.cat([chosen, rejected])[:, None]
+    inputs = {"input_ids": torch.zeros(len(logits), 2, dtype=torch.long),
+              "attention_mask": torch.ones(len(logits), 2, dtype=torch.long)}
+    try:
+        return trl_reward.RewardTrainer.compute_loss(trainer, lambda **kw: SimpleNamespace(logits=logits), inputs)
+    except (AttributeError, KeyError, TypeError) as error:  # trl's private code has moved on
+        pytest.skip(f"trl's RewardTrainer.compute_loss no longer fits the stand-in written for "
+                    f"trl 1.16 ({error!r}); the test by hand still runs")
+
+
 def test_bradley_terry_loss_by_hand_and_as_trl():
     chosen, rejected = torch.tensor([2.0, 0.0, -1.0]), torch.tensor([1.0, 0.0, 3.0])
     hand = sum(math.log(1 + math.exp(-(c - r))) for c, r in zip(chosen.tolist(), rejected.tolist(), strict=True)) / 3
     assert float(bradley_terry_loss(chosen, rejected)) == pytest.approx(hand)
-    # trl 1.16 RewardTrainer.compute_loss (no margin): -logsigmoid(chosen - rejected).mean()
-    assert_close(bradley_terry_loss(chosen, rejected), -F.logsigmoid(chosen - rejected).mean())
+    assert_close(bradley_terry_loss(chosen, rejected), trl_reward_loss(chosen, rejected))
     assert math.isfinite(float(bradley_terry_loss(torch.tensor([-500.0]), torch.tensor([500.0]))))
 
 
