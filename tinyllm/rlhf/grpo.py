@@ -8,8 +8,8 @@ model to hack), and gives every token of reply ``i`` the advantage
 
     A_i = (r_i - mean(r_group)) / (std(r_group) + eps)
 
-`group_advantages` uses the **sample** standard deviation (Bessel's ``G - 1``), as trl's
-``GRPOTrainer`` and DeepSeekMath's code do (``torch.std``'s default). With ``G`` fixed, the
+`group_advantages` uses the **sample** standard deviation (Bessel's ``G - 1``, ``torch.std``'s
+default), as trl's ``GRPOTrainer`` does (tested equal). With ``G`` fixed, the
 population one differs only by the constant ``sqrt((G - 1) / G)``, a fixed scale of the loss
 that Adam's normalised steps all but ignore; matching trl keeps the numbers comparable. A group
 whose replies all score the same gets advantage 0: it teaches nothing, and ``eps`` keeps it from

@@ -62,7 +62,7 @@ zh rlhf_tasks, T = 1      0.69   0.42   0.73   0.96   0.83   0.66   57      0.18
 ========================  =====  =====  =====  =====  =====  =====  ======  ======  ===========
 
 Consistency is the weakest component (0.07-0.10 greedy in English). ``happy`` is below 1 on
-``rlhf_tasks`` (0.81-0.93, except 1.00 for Chinese greedy), where about 40% of the requests
+``rlhf_tasks`` (0.81-0.93, except 1.00 for Chinese greedy), where about a third of the requests
 leave the ending open. A reply without a grammatical sentence gets 0 for ``no_repeats`` and
 ``happy`` too: on ``eval_prompts``, where every request names the ending, that is the only way
 ``happy`` falls below 1. One reply of the 1,440 (zh rlhf_tasks, T = 1) did not end with

@@ -5,9 +5,11 @@ Taught in notebook 10 (RLHF).
 ``sft_data.eval_prompts`` asks for everything (hero, species, object, place *and* ending), so a
 labeler's taste for happy endings "when none was asked" would never come into play on it.
 `rlhf_tasks` draws requests the way SFT's training tasks are drawn (``tasks.spec_of``: always
-the hero, each other constraint with probability 0.6), so about 40% of them leave the ending
-open. ``split="train"`` uses only combinations SFT could train on, ``split="eval"`` only the
-held-out ones (``sft_data.is_held_out``), so evaluation requests were never seen by any stage.
+the hero, each other constraint with probability 0.6), so about a third of them leave the ending
+open (137 of the first 400 training requests, 151 of the first 400 held-out ones, in either
+language). ``split="train"`` uses only combinations SFT could train on, ``split="eval"`` only
+the held-out ones (``sft_data.is_held_out``), so evaluation requests were never seen by any
+stage.
 """
 
 from __future__ import annotations
