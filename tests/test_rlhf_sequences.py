@@ -57,6 +57,8 @@ def test_hidden_states_are_the_forward_pass_before_the_head():
     logits = model(batch.ids, attention_mask=batch.attention_mask, positions=batch.positions)
     assert_close(model.lm_head(hidden), logits)
     assert_close(model.lm_head(hidden_states(model, batch.ids)), model(batch.ids))
+    with pytest.raises(ValueError, match="context_length"):
+        hidden_states(model, torch.zeros(1, model.config.context_length + 1, dtype=torch.long))
 
 
 def test_each_row_computes_what_it_would_alone():

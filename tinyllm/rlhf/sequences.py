@@ -89,9 +89,12 @@ def hidden_states(model: TinyLLM, ids: torch.Tensor, attention_mask: torch.Tenso
     ``model.lm_head`` of them is ``model(ids, ...)``'s logits (tested): the same forward pass,
     stopped before the output matmul, so a reward or value head can read the features.
     """
-    x = model.embed_tokens(ids)
     if positions is None:
         positions = torch.arange(ids.shape[1], device=ids.device)
+    if int(positions.max()) >= model.config.context_length:
+        raise ValueError(f"position {int(positions.max())} is beyond the model's context_length="
+                         f"{model.config.context_length}; shorten the prompt or the completion")
+    x = model.embed_tokens(ids)
     if model.embed_positions is not None:
         x = x + model.embed_positions(positions)
     x = model.drop(x)
