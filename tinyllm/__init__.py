@@ -21,6 +21,9 @@ piece from here and checks that the two agree. Where each notebook's pieces live
  09   LoRA                    lora (LoRALinear, add_lora, merge), lora_file (adapter files),
                               quantize (Int8Linear), sft_data/sft_train (adapter tasks and
                               recipes), shipped (load_shipped_adapter), sft_eval (evaluate_adapter)
+ 10   RLHF                    rlhf/ (labeler: the simulated human; prompts; preferences;
+                              sequences: packed prompt + completion, log-probs; masked; kl;
+                              reward_model; dpo; ppo; grpo)
  11   scaling out             distributed (and train under torchrun)
  --   beyond the course       device (--device: CUDA, MPS), hf and hf_tokenizer (Hugging Face
                               folders, export --format hf), data/tokens and tokenizers/stream

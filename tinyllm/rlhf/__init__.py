@@ -1,0 +1,13 @@
+"""RLHF: align the SFT model to a (simulated) labeler's preferences. Taught in notebook 10.
+
+One idea per module, in the order the chapter builds them:
+
+- ``labeler``: the hidden true score, Bradley-Terry preference labels, their noise ceiling;
+- ``prompts``: the requests RLHF trains and is measured on;
+- ``preferences``: (prompt, chosen, rejected) pairs from SFT samples, and their batches;
+- ``sequences``: prompt + completion packed into one batch, hidden states and log-probs;
+- ``masked``: means, variances and whitening over the completion tokens only;
+- ``kl``: per-token estimators of KL(policy || reference);
+- ``reward_model``: a scalar head on the SFT backbone, the Bradley-Terry loss;
+- ``dpo``, ``ppo``, ``grpo``: the three ways to optimise against the preferences.
+"""
