@@ -148,6 +148,12 @@ def picture(cell):
             images[-1].size["width"])
 
 
+def last_prompt(driver) -> str:
+    """The execution prompt of the notebook's last code cell: "[12]:", "[*]:" while queued."""
+    cell = driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell")[-1]
+    return cell.find_element(By.CSS_SELECTOR, ".jp-InputArea-prompt").text
+
+
 def kernel_idle(port: int) -> bool:
     kernels = api(port, "/api/kernels")
     return bool(kernels) and all(k["execution_state"] == "idle" for k in kernels)
@@ -179,8 +185,12 @@ def open_and_run(browser, port, notebook, marker, shot):
 
     browser.find_element(By.XPATH, "//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']").click()
     browser.find_element(By.XPATH, "//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']").click()
+    # The saved outputs already say "self-check passed": wait for the last cell to be queued
+    # ([*]) by this run, then for it to finish.
+    WebDriverWait(browser, 30, poll_frequency=0.1).until(lambda d: "*" in last_prompt(d))
     WebDriverWait(browser, 300, poll_frequency=1).until(
-        lambda d: "self-check passed" in d.find_elements(By.CSS_SELECTOR, ".jp-CodeCell")[-1].text)
+        lambda d: "*" not in last_prompt(d)
+        and "self-check passed" in d.find_elements(By.CSS_SELECTOR, ".jp-CodeCell")[-1].text)
     wait.until(lambda d: kernel_idle(port))
     assert not page_problems(browser), page_problems(browser)
     return wait
