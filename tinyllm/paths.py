@@ -26,7 +26,7 @@ SHIPPED_FILES: dict[str, str] = {
     "checkpoints/base.safetensors": "b7822b4aa4890b89c3c1cebafcefd22a5b710efbd702a5cff8289955a9d42e17",
     "tokenizer/tinytales-chat-4099.json": "84a28f16e124ecf6bfcbdf9cc48e01e5fc33e5fb7ed98a74e59c3e1839d0afdb",
     "checkpoints/sft.safetensors": "04289c3afea7e93fccee74a6443b92e2e02af2e5738c3b4b995c376eab9427f0",
-    "fonts/NotoSansSC-tinyllm.otf": "eb00f6124324d095de30a685e3d84c31b9cbe1600008f21010365ff4979c2418",
+    "fonts/NotoSansSC-tinyllm.otf": "735a1690076080121d25bda431810cff39125e02eb9bfc2c7cbc2bce08afda26",
 }
 
 
