@@ -142,6 +142,19 @@ def test_context_limit_is_a_clear_error():
     assert generate(model, prompt(seq=150), 10, temperature=0).shape == (1, 160)
 
 
+@pytest.mark.parametrize(("seq", "new", "fix"), [
+    (150, 20, "crop the prompt to its last 140 tokens or ask for at most 10 new tokens"),
+    (16, 200, "; ask for at most 144 new tokens$"),           # no crop can make room for 200
+    (200, 5, "; crop the prompt to its last 155 tokens$"),    # the prompt alone is too long
+    (200, 160, "; ask for fewer than 160 new tokens and crop the prompt$"),
+])
+def test_context_limit_error_names_a_fix_that_works(seq, new, fix):
+    model = tiny()
+    with pytest.raises(ValueError, match=fix) as error:
+        generate(model, prompt(seq=seq), new)
+    assert "last 0 tokens" not in str(error.value) and "-" not in str(error.value).split(";")[1]
+
+
 def test_generate_restores_training_mode():
     model = tiny(dropout=0.1).train()
     generate(model, prompt(), 3)

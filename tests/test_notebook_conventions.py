@@ -25,6 +25,12 @@ def test_there_are_notebooks():
     assert NOTEBOOKS and NOTEBOOKS[0].name == "00_setup.ipynb"
 
 
+def test_one_python_version_for_all_notebooks():
+    versions = {nbformat.read(p, as_version=4).metadata.get("language_info", {}).get("version")
+                for p in NOTEBOOKS}
+    assert len(versions) == 1, f"notebooks executed with different Pythons: {versions}"
+
+
 def test_names_are_ordered_two_digit_prefixes():
     numbers = [int(p.name[:2]) for p in NOTEBOOKS]
     assert numbers == sorted(set(numbers))
@@ -35,7 +41,13 @@ class TestNotebook:
     def test_valid_and_clean_metadata(self, path):
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
-        assert nb.metadata == {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+        language_info = dict(nb.metadata.get("language_info", {}))
+        version = language_info.pop("version", "")
+        assert set(nb.metadata) == {"kernelspec", "language_info"}
+        assert nb.metadata.kernelspec == KERNELSPEC and language_info == LANGUAGE_INFO
+        # JupyterLab writes the kernel's Python version on open: without it a learner who only
+        # reads the notebook is asked to save it. Re-run `python -m tinyllm execute` to add it.
+        assert re.fullmatch(r"3\.\d+\.\d+", version), "language_info.version missing"
         for cell in nb.cells:
             assert "execution" not in cell.metadata
 

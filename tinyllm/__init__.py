@@ -8,12 +8,11 @@ piece from here and checks that the two agree. Where each notebook's pieces live
  01   tokenizer               tokenizers/ (simple, bpe_train, bpe, pretrained)
  02   data pipeline           data/ (corpora, windows)
  03   embeddings              embeddings
- 04   attention               attention, config
+ 04   attention               attention, config, plotting (CJK font, widget pictures)
  05   RoPE & GQA              rope, layers (norms, MLPs), kv_cache
- 06   model and generation    model (Block, TinyLLM, counts), generate
+ 06   model and generation    model (Block, TinyLLM, counts), generate, plotting
  07   pretraining             train_config, optim, precision, evaluation, checkpoint,
-                              checkpoint_file, train,
-                              data/prepare, stories, shipped, recipes
+                              checkpoint_file, train, data/prepare, stories, shipped, recipes
  08   SFT                     chat (template, special tokens, resize_embeddings), sft (labels,
                               SFTDataset), sft_data (tasks, held-out split), tinytales/tasks,
                               batching (prompts of different lengths decoded together),

@@ -160,10 +160,17 @@ def generate(
         raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
     total = ids.shape[1] + max_new_tokens
     if total > config.context_length:
+        room = config.context_length - ids.shape[1]  # new tokens that fit after this prompt
+        fixes = []
+        if max_new_tokens < config.context_length:  # else no crop leaves room: the prompt needs >= 1
+            fixes.append(f"crop the prompt to its last {config.context_length - max_new_tokens} tokens")
+        if room > 0:
+            fixes.append(f"ask for at most {room} new tokens")
+        if not fixes:
+            fixes.append(f"ask for fewer than {config.context_length} new tokens and crop the prompt")
         raise ValueError(
             f"prompt ({ids.shape[1]} tokens) + max_new_tokens ({max_new_tokens}) = {total} exceeds "
-            f"the model's context_length={config.context_length}; crop the prompt to its last "
-            f"{max(config.context_length - max_new_tokens, 0)} tokens or ask for fewer new tokens"
+            f"the model's context_length={config.context_length}; {' or '.join(fixes)}"
         )
     if seed is not None and generator is not None:
         raise ValueError("pass either seed or generator, not both")

@@ -48,8 +48,18 @@ def course_notebooks(root: Path | None = None) -> list[Path]:
 
 
 def clean_metadata(nb) -> None:
-    """Drop everything machine- or run-specific from a notebook's metadata (in place)."""
-    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)}
+    """Drop everything run-specific from a notebook's metadata (in place).
+
+    Keeps exactly what JupyterLab writes back when it opens the notebook and its kernel starts
+    (the kernelspec, and the kernel's ``language_info`` *including* the Python version), so a
+    learner who only reads is not asked to save on close. The version is the executing kernel's
+    (``python3 --version``); other keys (widget state, timings) go.
+    """
+    language_info = dict(LANGUAGE_INFO)
+    version = nb.metadata.get("language_info", {}).get("version")
+    if version:
+        language_info["version"] = version
+    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": language_info}
     for cell in nb.cells:
         for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
             cell.metadata.pop(key, None)
