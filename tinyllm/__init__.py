@@ -6,7 +6,7 @@ piece from here and checks that the two agree. Where each notebook's pieces live
 ====  ======================  ==========================================================
  00   setup                   determinism, paths, doctor, notebooks, tinytales/
  01   tokenizer               tokenizers/ (simple, bpe_train, bpe, pretrained)
- 02   data pipeline           data/ (corpora, windows)
+ 02   data pipeline           data/ (corpora, windows, token_file)
  03   embeddings              embeddings
  04   attention               attention, config, plotting (CJK font, widget pictures)
  05   RoPE & GQA              rope, layers (norms, MLPs), kv_cache

@@ -1,9 +1,11 @@
-"""From text to training batches: corpora, tokenisation with `datasets`, sliding windows.
+"""From text to training batches: corpora, tokenisation with `datasets`, sliding windows, and
+the uint16 token file with random windows that real pretraining reads.
 
 Taught in notebook 02 (data pipeline).
 """
 
 from tinyllm.data.corpora import load_corpus as load_corpus  # explicit re-export
+from tinyllm.data.token_file import open_token_file, random_windows, write_token_file
 from tinyllm.data.windows import (
     WindowDataset,
     concat_ids,
@@ -19,6 +21,9 @@ __all__ = [
     "load_corpus",
     "make_loader",
     "n_windows",
+    "open_token_file",
+    "random_windows",
     "sliding_windows",
     "tokenize_dataset",
+    "write_token_file",
 ]
