@@ -28,7 +28,7 @@ SHIPPED_FILES: dict[str, str] = {
     "checkpoints/sft.safetensors": "04289c3afea7e93fccee74a6443b92e2e02af2e5738c3b4b995c376eab9427f0",
     "adapters/lora-happy.safetensors": "737fd57151cc2e8ca70bdb01ae7bfca778e28ad2976b53545c7dc4712e1e5cd0",
     "adapters/lora-zh.safetensors": "b4663e185500e5c5a44809a3d1cde2df5fbcee027952d99b859aff3c05af4d4e",
-    "fonts/NotoSansSC-tinyllm.otf": "735a1690076080121d25bda431810cff39125e02eb9bfc2c7cbc2bce08afda26",
+    "fonts/NotoSansSC-tinyllm.otf": "543239bd628c3b7b1e95033c4177553a74b15e4e6be69237b353258543b5a582",
 }
 
 
