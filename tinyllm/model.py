@@ -137,6 +137,40 @@ class TinyLLM(nn.Module):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
+    def hidden_states(
+        self,
+        ids: torch.Tensor,
+        positions: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        kv_cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        """The last layer's output after the final norm, ``(batch, seq, d_model)``: everything
+        `forward` computes before the output head (arguments as in `forward`). A reward model
+        or a value head reads these features instead of the logits (notebook 10)."""
+        seq = ids.shape[1]
+        past = kv_cache.length if kv_cache is not None else 0
+        if positions is None:
+            positions = torch.arange(past, past + seq, device=ids.device)
+        last_position = int(positions.max())
+        if last_position >= self.config.context_length:
+            raise ValueError(
+                f"position {last_position} is beyond context_length={self.config.context_length} "
+                f"({past} cached + {seq} new tokens); feed at most the last "
+                f"{self.config.context_length} tokens, or build the model with a larger context_length"
+            )
+
+        x = self.embed_tokens(ids)  # (batch, seq, d_model)
+        if self.embed_positions is not None:
+            x = x + self.embed_positions(positions)
+        x = self.drop(x)
+        rope = self.rotary(positions) if self.rotary is not None else None
+        mask = None
+        if attention_mask is not None:
+            mask = padding_attention_mask(attention_mask, seq)
+        for layer in self.layers:
+            x = layer(x, rope, mask, kv_cache)
+        return self.norm(x)
+
     def forward(
         self,
         ids: torch.Tensor,
@@ -175,29 +209,7 @@ class TinyLLM(nn.Module):
             raise ValueError(
                 "last_only=True computes no logits to compare with targets; drop one of them"
             )
-        seq = ids.shape[1]
-        past = kv_cache.length if kv_cache is not None else 0
-        if positions is None:
-            positions = torch.arange(past, past + seq, device=ids.device)
-        last_position = int(positions.max())
-        if last_position >= self.config.context_length:
-            raise ValueError(
-                f"position {last_position} is beyond context_length={self.config.context_length} "
-                f"({past} cached + {seq} new tokens); feed at most the last "
-                f"{self.config.context_length} tokens, or build the model with a larger context_length"
-            )
-
-        x = self.embed_tokens(ids)  # (batch, seq, d_model)
-        if self.embed_positions is not None:
-            x = x + self.embed_positions(positions)
-        x = self.drop(x)
-        rope = self.rotary(positions) if self.rotary is not None else None
-        mask = None
-        if attention_mask is not None:
-            mask = padding_attention_mask(attention_mask, seq)
-        for layer in self.layers:
-            x = layer(x, rope, mask, kv_cache)
-        x = self.norm(x)
+        x = self.hidden_states(ids, positions, attention_mask, kv_cache)
         if last_only:
             x = x[:, -1:]
         logits = self.lm_head(x)  # (batch, seq, vocab_size)

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from tinyllm.attention import padding_attention_mask
 from tinyllm.batching import left_pad
 from tinyllm.model import TinyLLM
 
@@ -89,22 +88,7 @@ def hidden_states(model: TinyLLM, ids: torch.Tensor, attention_mask: torch.Tenso
     ``model.lm_head`` of them is ``model(ids, ...)``'s logits (tested): the same forward pass,
     stopped before the output matmul, so a reward or value head can read the features.
     """
-    if positions is None:
-        positions = torch.arange(ids.shape[1], device=ids.device)
-    if int(positions.max()) >= model.config.context_length:
-        raise ValueError(f"position {int(positions.max())} is beyond the model's context_length="
-                         f"{model.config.context_length}; shorten the prompt or the completion")
-    x = model.embed_tokens(ids)
-    if model.embed_positions is not None:
-        x = x + model.embed_positions(positions)
-    x = model.drop(x)
-    rope = model.rotary(positions) if model.rotary is not None else None
-    mask = None
-    if attention_mask is not None:
-        mask = padding_attention_mask(attention_mask, ids.shape[1])
-    for layer in model.layers:
-        x = layer(x, rope, mask, None)
-    return model.norm(x)
+    return model.hidden_states(ids, positions, attention_mask)  # checks the context length
 
 
 def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
