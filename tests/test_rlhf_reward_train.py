@@ -11,6 +11,7 @@ from rlhf_helpers import random_rows, tiny_model
 from torch.testing import assert_close
 
 from tinyllm import recipes
+from tinyllm.__main__ import main
 from tinyllm.data.prepare import RecipeError
 from tinyllm.rlhf.preferences import Samples, collate, label_pairs
 from tinyllm.rlhf.reward_model import RewardModel, bradley_terry_loss
@@ -73,15 +74,20 @@ def test_a_tiny_reward_model_learns_an_easy_preference():
     assert after["correlation"] > 0.6
 
 
-def test_the_reward_model_recipe_runs_end_to_end_shrunk(tmp_path):
+def test_the_reward_model_recipe_runs_end_to_end_shrunk(tmp_path, capsys):
     recipe = recipes.get_recipe("reward-model")
     assert (recipe.start, recipe.trainer) == ("shipped:sft", "reward")
-    small = recipes.apply_overrides(recipe, ["n_train=2", "n_val=1", "seq_len=6", "max_steps=2",
-                                             "batch_size=2", f"checkpoint_dir={tmp_path}"])
+    shrink = ["n_train=2", "n_val=1", "seq_len=6", "max_steps=2", "batch_size=2",
+              f"checkpoint_dir={tmp_path}"]
+    small = recipes.apply_overrides(recipe, shrink)
     model, _, history = recipes.run_recipe(small, progress=False)
     assert history.step == [1, 2] and history.val_step == [0, 2]
     assert {"pair_accuracy", "true_accuracy", "correlation"} <= set(history.samples[-1])
     assert (tmp_path / "reward_model.safetensors").is_file()
+    # The command line reports the held-out loss (a reward model has no perplexity).
+    args = ["train", "--recipe", "reward-model", "--no-progress"]
+    assert main(args + [a for s in shrink for a in ("--set", s)]) == 0
+    assert "recipe reward-model: step 2, val loss" in capsys.readouterr().out
     with pytest.raises(RecipeError, match="lora_r=0"):
         recipes.run_recipe(recipes.apply_overrides(small, ["lora_r=8"]), progress=False)
     with pytest.raises(RecipeError, match="shipped:sft"):
