@@ -102,11 +102,13 @@ def train(args: argparse.Namespace) -> int:
         distributed.shutdown()
     if not is_main:
         return 0
-    if history.val_loss:
+    if history.val_loss and history.val_perplexity:  # a language model's validation
         bits = history.val_bits_per_byte[-1]  # None without a text's bytes per token (sft)
         print(f"recipe {recipe.name}: step {history.val_step[-1]}, val loss {history.val_loss[-1]:.4f}, "
               f"perplexity {history.val_perplexity[-1]:.2f}"
               + ("" if bits is None else f", bits/byte {bits:.4f}"))
+    elif history.val_loss:  # the reward model's held-out Bradley-Terry loss
+        print(f"recipe {recipe.name}: step {history.val_step[-1]}, val loss {history.val_loss[-1]:.4f}")
     if recipe.train.checkpoint_dir:
         print(f"checkpoints, tokenizer.json and recipe.json in {recipe.train.checkpoint_dir}")
     return 0

@@ -9,5 +9,6 @@ One idea per module, in the order the chapter builds them:
 - ``masked``: means, variances and whitening over the completion tokens only;
 - ``kl``: per-token estimators of KL(policy || reference);
 - ``reward_model``: a scalar head on the SFT backbone, the Bradley-Terry loss;
+- ``reward_train``: the ``reward`` trainer (its data, batches of requests, held-out figures);
 - ``dpo``, ``ppo``, ``grpo``: the three ways to optimise against the preferences.
 """
