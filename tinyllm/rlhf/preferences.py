@@ -77,9 +77,9 @@ def sample_replies(model: TinyLLM, tokenizer: BPETokenizer, tasks: Sequence[Inst
     return Samples(rows, prompts, completions, texts, [e for _, e in decoded], true_scores(rows, texts))
 
 
-def label_pairs(samples: Samples, k: int, label_temperature: float, seed: int = 0) -> list[PreferencePair]:
-    """Every two distinct replies of one request, labelled by ``labeler.prefer`` (``generator``
-    seeded with ``seed``). Identical replies are skipped: they carry no preference."""
+def distinct_pairs(samples: Samples, k: int) -> tuple[list[int], list[int]]:
+    """``(firsts, seconds)``: row indices of every two replies of one request (``k`` rows per
+    request, in order) whose completions differ; identical replies carry no preference."""
     firsts, seconds = [], []
     for base in range(0, len(samples.tasks), k):
         for i in range(base, base + k):
@@ -87,6 +87,13 @@ def label_pairs(samples: Samples, k: int, label_temperature: float, seed: int = 
                 if samples.completion_ids[i] != samples.completion_ids[j]:
                     firsts.append(i)
                     seconds.append(j)
+    return firsts, seconds
+
+
+def label_pairs(samples: Samples, k: int, label_temperature: float, seed: int = 0) -> list[PreferencePair]:
+    """Every two distinct replies of one request, labelled by ``labeler.prefer`` (``generator``
+    seeded with ``seed``). Identical replies are skipped: they carry no preference."""
+    firsts, seconds = distinct_pairs(samples, k)
     if not firsts:
         return []
     generator = torch.Generator().manual_seed(seed)

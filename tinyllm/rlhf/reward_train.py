@@ -32,7 +32,7 @@ from tinyllm.data.prepare import RecipeError
 from tinyllm.model import TinyLLM
 from tinyllm.optim import lr_at
 from tinyllm.rlhf.labeler import prefer
-from tinyllm.rlhf.preferences import Samples, sample_replies
+from tinyllm.rlhf.preferences import Samples, distinct_pairs, sample_replies
 from tinyllm.rlhf.prompts import rlhf_tasks
 from tinyllm.rlhf.reward_model import RewardModel, bradley_terry_loss
 from tinyllm.rlhf.sequences import pack
@@ -67,13 +67,7 @@ def groups_of(samples: Samples, k: int, label_temperature: float, seed: int = 0)
     if k < 2 or len(samples.tasks) % k:
         raise ValueError(f"need k >= 2 replies per request and a multiple of k rows; got k={k} "
                          f"and {len(samples.tasks)} rows (sample with the same k)")
-    firsts, seconds = [], []
-    for base in range(0, len(samples.tasks), k):
-        for i in range(base, base + k):
-            for j in range(i + 1, base + k):
-                if samples.completion_ids[i] != samples.completion_ids[j]:
-                    firsts.append(i)
-                    seconds.append(j)
+    firsts, seconds = distinct_pairs(samples, k)
     generator = torch.Generator().manual_seed(seed)
     wins = prefer(samples.scores[firsts], samples.scores[seconds], label_temperature, generator)
     pairs: dict[int, list[tuple[int, int]]] = {}
