@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from torch.testing import assert_close
 
 from tinyllm.rlhf.ppo import (
-    PPOConfig,
     ValueHead,
     approx_kl,
     gae,
@@ -22,6 +21,7 @@ from tinyllm.rlhf.ppo import (
     value_loss,
     whiten_advantages,
 )
+from tinyllm.rlhf.rl_config import RLConfig
 
 MASK = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1], [1, 0, 0, 0]], dtype=torch.bool)
 
@@ -173,5 +173,5 @@ def test_value_head_starts_at_zero_and_config_defaults():
     head = ValueHead(8)
     assert head(torch.randn(2, 5, 8)).shape == (2, 5)
     assert bool((head(torch.randn(2, 5, 8)) == 0).all())
-    config = PPOConfig()
+    config = RLConfig()
     assert (config.gamma, config.lam, config.clip) == (1.0, 0.95, 0.2)

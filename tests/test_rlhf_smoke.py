@@ -15,7 +15,6 @@ from tinyllm.rlhf.dpo import dpo_batch_loss
 from tinyllm.rlhf.grpo import group_advantages, grpo_loss
 from tinyllm.rlhf.masked import masked_mean
 from tinyllm.rlhf.ppo import (
-    PPOConfig,
     ValueHead,
     gae,
     per_token_rewards,
@@ -24,6 +23,7 @@ from tinyllm.rlhf.ppo import (
     whiten_advantages,
 )
 from tinyllm.rlhf.reward_model import RewardModel, bradley_terry_loss
+from tinyllm.rlhf.rl_config import RLConfig
 from tinyllm.rlhf.sequences import (
     completion_hidden,
     completion_logprobs,
@@ -82,7 +82,7 @@ def test_one_dpo_step():
 
 
 def test_one_ppo_step():
-    config = PPOConfig(beta=0.05, epochs=2)
+    config = RLConfig(beta=0.05, epochs=2)
     model, value_head, reward_model = policy(), ValueHead(16), RewardModel(tiny_model(seed=1))
     batch, ended = rollout(model, random_rows(4, 2, 5, 6), seed=0)
     mask = batch.completion_mask

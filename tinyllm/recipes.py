@@ -52,6 +52,7 @@ from tinyllm.data.prepare import (
 )
 from tinyllm.model import TinyLLM
 from tinyllm.rlhf.reward_train import reward_trainer
+from tinyllm.rlhf.rl_config import RLConfig
 from tinyllm.sft_train import sft_trainer
 from tinyllm.shipped import load_pretrained
 from tinyllm.stories import story_sampler
@@ -59,7 +60,7 @@ from tinyllm.tokenizers import BPETokenizer
 from tinyllm.train import History, checkpoint_path, train
 from tinyllm.train_config import TrainConfig
 
-SECTIONS = ("model", "train", "data")
+SECTIONS = ("model", "train", "data", "rl")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Recipe:
     Attributes:
         name: what ``--recipe`` calls it.
         model, train, data: the three configs.
+        rl: the policy-optimising trainers' settings (``rlhf.rl_config.RLConfig``; DPO, PPO, GRPO).
         start: the weights it starts from: ``"scratch"`` (random, seeded by ``train.seed``),
             ``"shipped:NAME"`` (a model under ``data/``, e.g. ``"shipped:base"``) or
             ``"recipe:NAME"`` (the last checkpoint that recipe's run wrote).
@@ -81,6 +83,7 @@ class Recipe:
     data: DataSpec
     start: str = "scratch"
     trainer: str = "pretrain"
+    rl: RLConfig = RLConfig()
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "start": self.start, "trainer": self.trainer,
@@ -178,10 +181,10 @@ def reward_model() -> Recipe:
     ceiling 0.841, in 183 CPU s of training; sampling those 6,144 replies took 197 CPU s)."""
     return Recipe(
         name="reward-model", model=llama_style(vocab_size=4099), start="shipped:sft", trainer="reward",
-        train=TrainConfig(lr=1e-3, min_lr=1e-4, warmup_steps=10, max_steps=192,
+        train=TrainConfig(lr=1e-3, min_lr=1e-4, warmup_steps=10, max_steps=384,
                           batch_size=8, weight_decay=0.0, eval_interval=0, log_interval=16,
                           checkpoint_dir="runs/reward-model"),
-        data=DataSpec(lang="mix", n_train=768, n_val=64, seq_len=192,
+        data=DataSpec(lang="mix", n_train=1536, n_val=64, seq_len=192,
                       tokenizer=SHIPPED_TOKENIZER),
     )
 
@@ -220,7 +223,8 @@ def get_recipe(name_or_path: str) -> Recipe:
 def field_names() -> dict[str, list[str]]:
     """Each override key -> the sections that have it (``{"lr": ["train"], "eps": ["model", "train"]}``)."""
     names: dict[str, list[str]] = {}
-    for section, cls in (("model", ModelConfig), ("train", TrainConfig), ("data", DataSpec)):
+    for section, cls in (("model", ModelConfig), ("train", TrainConfig), ("data", DataSpec),
+                         ("rl", RLConfig)):
         for f in dataclasses.fields(cls):
             names.setdefault(f.name, []).append(section)
     return names
@@ -236,7 +240,7 @@ def _resolve(key: str) -> tuple[str, str]:
         return section, name
     if not owners:
         raise RecipeError(f"unknown setting {key!r}; settings are the fields of ModelConfig, "
-                          f"TrainConfig and DataSpec: {', '.join(sorted(field_names()))}")
+                          f"TrainConfig, DataSpec and RLConfig: {', '.join(sorted(field_names()))}")
     if len(owners) > 1:
         raise RecipeError(f"setting {key!r} is ambiguous; write one of "
                           f"{', '.join(f'{s}.{name}' for s in owners)}")

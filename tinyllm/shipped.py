@@ -22,6 +22,7 @@ from tinyllm.data.prepare import SHIPPED_TOKENIZER, load_tokenizer
 from tinyllm.lora_file import load_adapter
 from tinyllm.model import TinyLLM
 from tinyllm.paths import DataFileError, data_file
+from tinyllm.rlhf.reward_model import RewardModel, load_reward_model
 from tinyllm.tokenizers import BPETokenizer
 from tinyllm.train import History
 from tinyllm.train_config import TrainConfig
@@ -140,3 +141,19 @@ def export_hf_folder(source: str | Path, folder: str | Path, tokenizer: str | Pa
                                   "pass --tokenizer FILE (the .json the model was trained with)")
         model, tok = load_model(source), BPETokenizer.load(tokenizer_path)
     return export_hf(model, tok, folder)
+
+
+#: The shipped reward model (notebook 10), and the recipe that trains it.
+REWARD_MODEL = ("checkpoints/reward_model.safetensors", "reward-model")
+
+
+def load_shipped_reward_model() -> RewardModel:
+    """The shipped reward model (``rlhf.reward_model.RewardModel``, float32, eval mode), checked
+    against its sha256. Raises ``PretrainedError`` if the file is missing or corrupt."""
+    file, recipe = REWARD_MODEL
+    try:
+        path = data_file(file)
+    except DataFileError as error:
+        raise PretrainedError(f"{error} Or retrain it: `python -m tinyllm train --recipe {recipe}` and "
+                              f"`cp runs/{recipe}/reward_model.safetensors data/{file}`.") from None
+    return load_reward_model(path)

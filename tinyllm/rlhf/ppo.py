@@ -20,7 +20,7 @@ real tokens:
    (`value_loss`) does the same for the values. Logged: approximate KL (``0.5 * mean(log
    ratio ** 2)``, trl's), the clip fractions, and the entropy.
 
-**Choices** (`PPOConfig`): ``beta`` is fixed (an adaptive controller, Ziegler et al.'s, only
+**Choices** (``rl_config.RLConfig``, a recipe's ``rl`` section): ``beta`` is fixed (an adaptive controller, Ziegler et al.'s, only
 moves it towards a target KL; a fixed one is easier to read in a plot); ``gamma = 1`` (a reply
 is one episode; there is nothing to discount) and ``lam = 0.95`` (trl's defaults). The value
 head starts at zero (`ValueHead`): every first value is 0, so the first advantages are the
@@ -29,28 +29,11 @@ returns themselves, and no random head adds noise to them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from tinyllm.rlhf.masked import masked_mean, masked_whiten
 from tinyllm.rlhf.sequences import last_token_index
-
-
-@dataclass(frozen=True)
-class PPOConfig:
-    """PPO's hyper-parameters (see the module docstring for why these defaults)."""
-
-    beta: float = 0.05  # KL coefficient of the per-token reward
-    gamma: float = 1.0
-    lam: float = 0.95
-    clip: float = 0.2  # policy ratio clip range
-    clip_value: float = 0.2  # value clip range
-    value_coef: float = 0.1  # weight of the value loss in the total loss
-    no_end_penalty: float = 1.0  # subtracted from the score of a reply without an end token
-    epochs: int = 4  # optimisation passes over each rollout
-    temperature: float = 1.0  # sampling and scoring temperature
 
 
 def per_token_rewards(logprobs: torch.Tensor, ref_logprobs: torch.Tensor, mask: torch.Tensor,

@@ -17,12 +17,17 @@ standard deviation 1), so that PPO's KL coefficient means the same thing for any
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tinyllm.checkpoint_file import save_atomically
+from tinyllm.config import ModelConfig
 from tinyllm.model import TinyLLM
 from tinyllm.rlhf.sequences import Packed, hidden_states, last_token_index
 
@@ -92,3 +97,36 @@ def pair_accuracy(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> float:
     """The share of pairs where the chosen reply gets the higher reward (a tie counts as wrong,
     as in trl's ``RewardTrainer``)."""
     return float((r_chosen > r_rejected).float().mean())
+
+
+def save_reward_model(path: str | Path, model: RewardModel, metadata: dict[str, str] | None = None) -> Path:
+    """Write ``model`` to ``path`` (safetensors, atomically): the backbone's weights in float16
+    (half the size, as ``data/checkpoints/`` ships models), the head and the normalisation in
+    float32, and the backbone's ``ModelConfig`` as JSON metadata. `load_reward_model` reads it."""
+    # The reward model never reads the backbone's lm_head (tied to the embedding here, and
+    # safetensors refuses shared tensors): it is left out.
+    tensors = {k: (v.half() if k.startswith("backbone.") else v.float()).detach().contiguous()
+               for k, v in model.state_dict().items() if not k.startswith("backbone.lm_head.")}
+    config = json.dumps(dataclasses.asdict(model.backbone.config))
+    return save_atomically(Path(path), tensors, {**(metadata or {}), "model_config": config})
+
+
+def load_reward_model(path: str | Path) -> RewardModel:
+    """A `RewardModel` from a file `save_reward_model` wrote, in float32, in eval mode."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no reward model at {path}; train one with "
+                                "`python -m tinyllm train --recipe reward-model`")
+    with safe_open(path, "pt") as f:
+        metadata = f.metadata() or {}
+        if "model_config" not in metadata:
+            raise ValueError(f"{path} is not a reward model written by save_reward_model "
+                             "(no model_config in its metadata)")
+        tensors = {k: f.get_tensor(k).float() for k in f.keys()}
+    model = RewardModel(TinyLLM(ModelConfig(**json.loads(metadata["model_config"]))))
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    if unexpected or [k for k in missing if not k.startswith("backbone.lm_head.")]:
+        raise ValueError(f"{path} does not match a RewardModel: missing {missing}, unexpected {unexpected}")
+    return model.eval()

@@ -27,14 +27,13 @@ from typing import Any
 import torch
 
 from tinyllm.chat import END
-from tinyllm.checkpoint_file import save_atomically
 from tinyllm.data.prepare import RecipeError
 from tinyllm.model import TinyLLM
 from tinyllm.optim import lr_at
 from tinyllm.rlhf.labeler import prefer
 from tinyllm.rlhf.preferences import Samples, distinct_pairs, sample_replies
 from tinyllm.rlhf.prompts import rlhf_tasks
-from tinyllm.rlhf.reward_model import RewardModel, bradley_terry_loss
+from tinyllm.rlhf.reward_model import RewardModel, bradley_terry_loss, save_reward_model
 from tinyllm.rlhf.sequences import pack
 from tinyllm.tokenizers import BPETokenizer
 from tinyllm.train import History
@@ -206,11 +205,8 @@ def reward_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | Non
                       samples=[{"step": 0, **before}, {"step": len(losses), **after}])
     if cfg.checkpoint_dir is not None:
         path = Path(cfg.checkpoint_dir) / "reward_model.safetensors"
-        # The reward model never reads the backbone's lm_head (tied to the embedding here, and
-        # safetensors refuses shared tensors): it is left out.
-        tensors = {k: v.detach().contiguous() for k, v in reward_model.state_dict().items()
-                   if not k.startswith("backbone.lm_head.")}
-        save_atomically(path, tensors, {"recipe": recipe.name, **{k: f"{v:.4f}" for k, v in after.items()}})
+        save_reward_model(path, reward_model, {"recipe": recipe.name,
+                                               **{k: f"{v:.4f}" for k, v in after.items()}})
         if progress:
             print(f"reward: written to {path}")
     return tokenizer, history

@@ -1,0 +1,96 @@
+"""What the DPO, PPO and GRPO trainers share: the LoRA policy, its requests, its optimiser, its file.
+
+Taught in notebook 10 (RLHF).
+
+Each policy is the shipped SFT model, frozen, plus a LoRA adapter named after its recipe (the
+recipe's ``lora_r``, ``lora_alpha``, ``lora_targets``). Only the adapter trains, so the reference
+model is the same weights with the adapter off (``lora.disable_adapter``): the KL leash costs no
+second model. A run ends by writing the adapter alone to ``<checkpoint_dir>/adapter.safetensors``
+and its per-step log to ``<checkpoint_dir>/log.json`` (what notebook 10 plots).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tinyllm.chat import END
+from tinyllm.data.prepare import RecipeError
+from tinyllm.lora import add_lora
+from tinyllm.lora_file import save_adapter
+from tinyllm.model import TinyLLM
+from tinyllm.rlhf.prompts import rlhf_tasks
+from tinyllm.tinytales import InstructionTask
+from tinyllm.tokenizers import BPETokenizer
+from tinyllm.train_config import TrainConfig
+
+#: A ``tinyllm.recipes.Recipe`` (not imported: ``recipes`` imports the trainers to register them).
+Recipe = Any
+
+
+def lora_policy(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None,
+                resume: str | Path | None = None) -> list[nn.Parameter]:
+    """Give ``model`` (the SFT model) the recipe's LoRA adapter, named ``recipe.name``, and
+    return the parameters that train (the adapter's). Raises ``RecipeError`` for a recipe that
+    does not start from a chat model, has ``lora_r = 0``, or asks to resume."""
+    if tokenizer is None or END not in tokenizer.special_tokens:
+        raise RecipeError(f"recipe {recipe.name!r}: the {recipe.trainer} trainer starts from a chat "
+                          "model; give it start='shipped:sft'")
+    cfg = recipe.train
+    if not cfg.lora_r:
+        raise RecipeError(f"recipe {recipe.name!r}: the {recipe.trainer} trainer trains a LoRA "
+                          "adapter (its reference is the adapter switched off); set lora_r, e.g. 8")
+    if resume is not None:
+        raise RecipeError(f"recipe {recipe.name!r}: the {recipe.trainer} trainer does not resume; "
+                          "run it from the start (a run takes minutes)")
+    targets = cfg.lora_targets if cfg.lora_targets == "all-linear" else tuple(cfg.lora_targets.split(","))
+    add_lora(model, recipe.name, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=targets)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def training_requests(recipe: Recipe) -> list[InstructionTask]:
+    """``data.n_train`` training-split requests per language of ``data.lang`` (``"mix"``: English
+    and Chinese, alternating), drawn with seed ``data.corpus_seed``."""
+    data = recipe.data
+    langs = ["en", "zh"] if data.lang == "mix" else [data.lang]
+    per_lang = [rlhf_tasks(data.n_train, lang, "train", seed=data.corpus_seed) for lang in langs]
+    return [task for row in zip(*per_lang, strict=True) for task in row]
+
+
+def request_batches(tasks: list[InstructionTask], batch_size: int, seed: int) -> Iterator[list[InstructionTask]]:
+    """Endless batches of ``batch_size`` requests: the list shuffled by ``seed``, epoch after epoch."""
+    if not tasks or batch_size < 1:
+        raise ValueError(f"need requests and batch_size >= 1, got {len(tasks)} and {batch_size}")
+    generator = torch.Generator().manual_seed(seed)
+    order: list[int] = []
+    while True:
+        if len(order) < batch_size:
+            order += torch.randperm(len(tasks), generator=generator).tolist()
+        yield [tasks[i] for i in order[:batch_size]]
+        del order[:batch_size]
+
+
+def adamw(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with the recipe's settings (no weight decay on an adapter, as in peft's examples)."""
+    return torch.optim.AdamW(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
+                             weight_decay=cfg.weight_decay)
+
+
+def save_policy(recipe: Recipe, model: TinyLLM, log: list[dict[str, float]], progress: bool = True) -> None:
+    """Write the adapter to ``<checkpoint_dir>/adapter.safetensors`` and ``log`` (one dict per
+    step) to ``<checkpoint_dir>/log.json``, atomically (nothing when ``checkpoint_dir`` is None)."""
+    if recipe.train.checkpoint_dir is None:
+        return
+    folder = Path(recipe.train.checkpoint_dir)
+    path = save_adapter(folder / "adapter.safetensors", model, recipe.name)
+    temporary = folder / f".log.json.{os.getpid()}.tmp"
+    temporary.write_text(json.dumps({"recipe": recipe.to_dict(), "log": log}, indent=1), encoding="utf-8")
+    os.replace(temporary, folder / "log.json")
+    if progress:
+        print(f"{recipe.trainer}: adapter {recipe.name!r} written to {path}")
