@@ -54,6 +54,7 @@ from tinyllm.rlhf.rewards import reward_function
 from tinyllm.rlhf.rl_config import RLConfig
 from tinyllm.rlhf.rollout import Rollout, rollout, select
 from tinyllm.rlhf.sequences import completion_hidden, entropy, token_logprobs
+from tinyllm.shipped import load_shipped_reward_model
 from tinyllm.tokenizers import BPETokenizer
 from tinyllm.train import History
 from tinyllm.train_config import TrainConfig
@@ -78,7 +79,8 @@ def ppo_update(model: TinyLLM, value_head: ValueHead, optimizer: torch.optim.Opt
     Returns:
         The means over the updates of ``loss``, ``policy_loss``, ``value_loss``,
         ``clip_fraction``, ``value_clip_fraction``, ``approx_kl`` (new policy against old) and
-        ``entropy`` (nats per real token, at ``rl.temperature``).
+        ``entropy`` (nats per real token, at ``rl.temperature``, of the policy each update
+        started from: the first is the sampler's).
     """
     n, mask = len(scores), ro.mask
     if rl.mini_batches > n:
@@ -138,7 +140,6 @@ def ppo_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
     params = lora_policy(recipe, model, tokenizer, resume)  # raises RecipeError first
     cfg, rl = recipe.train, recipe.rl
     if rl.reward == "reward-model" and reward_model is None:
-        from tinyllm.shipped import load_shipped_reward_model  # only when asked: it reads a file
         reward_model = load_shipped_reward_model()
     reward_fn = reward_function(rl, reward_model)
     value_head = ValueHead(model.config.d_model)  # zero-initialised: first values all 0
