@@ -25,8 +25,10 @@ Registered recipes:
 - ``sft``: the shipped SFT model (``data/checkpoints/sft.safetensors``, notebook 08): the base
   model given the chat tokens and fine-tuned on fresh TinyTales tasks (``tinyllm.sft_train``).
 - ``smoke``: the same pipeline shrunk to seconds, for tests and for checking a set-up.
-- ``lora-happy``, ``lora-zh``: notebook 09's adapters; ``reward-model``: notebook 10's reward
-  model (``tinyllm.rlhf.reward_train``; not yet run at full size or shipped).
+- ``lora-happy``, ``lora-zh``: notebook 09's adapters.
+- ``reward-model``: notebook 10's reward model (``tinyllm.rlhf.reward_train``); ``dpo``,
+  ``ppo``, ``grpo``: its three LoRA policies (``tinyllm.rlhf.*_train``); ``grpo-hack`` and
+  ``grpo-hack-kl``: GRPO on a flawed proxy reward, without and with the KL leash.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ from tinyllm.data.prepare import (
     prepare_data,
 )
 from tinyllm.model import TinyLLM
+from tinyllm.rlhf.dpo_train import dpo_trainer
+from tinyllm.rlhf.grpo_train import grpo_trainer
+from tinyllm.rlhf.ppo_train import ppo_trainer
 from tinyllm.rlhf.reward_train import reward_trainer
 from tinyllm.rlhf.rl_config import RLConfig
 from tinyllm.sft_train import sft_trainer
@@ -189,10 +194,59 @@ def reward_model() -> Recipe:
     )
 
 
+def _policy(name: str, trainer: str, rl: RLConfig, lr: float, max_steps: int, batch_size: int,
+            n_train: int) -> Recipe:
+    """A notebook-10 policy: the shipped SFT model plus a rank-8 LoRA adapter on every projection,
+    trained by ``trainer`` on ``n_train`` training requests per language (replies of at most 192
+    tokens). Writes ``runs/<name>/adapter.safetensors`` and ``log.json``."""
+    return Recipe(
+        name=name, model=llama_style(vocab_size=4099), start="shipped:sft", trainer=trainer, rl=rl,
+        train=TrainConfig(lr=lr, min_lr=lr / 10, warmup_steps=5, max_steps=max_steps,
+                          batch_size=batch_size, weight_decay=0.0, eval_interval=0, log_interval=10,
+                          checkpoint_dir=f"runs/{name}", lora_r=8, lora_alpha=16.0,
+                          lora_targets="all-linear"),
+        data=DataSpec(lang="mix", n_train=n_train, n_val=0, seq_len=192, tokenizer=SHIPPED_TOKENIZER),
+    )
+
+
+def dpo() -> Recipe:
+    """Notebook 10's DPO policy: labelled pairs among 4 SFT replies per request, beta 0.1."""
+    return _policy("dpo", "dpo", RLConfig(beta=0.1, group_size=4), lr=5e-4, max_steps=300,
+                   batch_size=16, n_train=512)
+
+
+def grpo() -> Recipe:
+    """Notebook 10's GRPO policy: 8 requests x 8 replies per step, reward = the true score,
+    k3 KL to the SFT model at beta 0.04, one gradient step per rollout."""
+    return _policy("grpo", "grpo", RLConfig(beta=0.04, group_size=8, reward="true"), lr=1e-3,
+                   max_steps=100, batch_size=8, n_train=1024)
+
+
+def ppo() -> Recipe:
+    """Notebook 10's PPO policy: 16 requests x 2 replies per step scored by the shipped reward
+    model, per-token KL penalty beta 0.05, 4 epochs of 2 mini-batches on each rollout."""
+    return _policy("ppo", "ppo", RLConfig(beta=0.05, group_size=2, epochs=4, mini_batches=2,
+                                          reward="reward-model"),
+                   lr=1e-3, max_steps=60, batch_size=16, n_train=1024)
+
+
+def grpo_hack() -> Recipe:
+    """Reward hacking: GRPO on the flawed ``hero-count`` proxy with no KL leash (beta 0)."""
+    return dataclasses.replace(grpo(), name="grpo-hack", rl=RLConfig(beta=0.0, group_size=8, reward="hero-count"),
+                               train=grpo().train.replace(checkpoint_dir="runs/grpo-hack"))
+
+
+def grpo_hack_kl() -> Recipe:
+    """The same flawed proxy with the KL leash on (beta 0.2)."""
+    return dataclasses.replace(grpo(), name="grpo-hack-kl", rl=RLConfig(beta=0.2, group_size=8, reward="hero-count"),
+                               train=grpo().train.replace(checkpoint_dir="runs/grpo-hack-kl"))
+
+
 #: Recipe name -> function that builds it. A new stage adds its recipes here.
 RECIPES: dict[str, Callable[[], Recipe]] = {"base": base, "sft": sft, "smoke": smoke,
                                             "lora-happy": lora_happy, "lora-zh": lora_zh,
-                                            "reward-model": reward_model}
+                                            "reward-model": reward_model, "dpo": dpo, "ppo": ppo, "grpo": grpo,
+                                            "grpo-hack": grpo_hack, "grpo-hack-kl": grpo_hack_kl}
 
 
 def get_recipe(name_or_path: str) -> Recipe:
@@ -354,7 +408,8 @@ def pretrain(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, *,
 
 #: Trainer name -> ``trainer(recipe, model, tokenizer, *, resume, progress) -> (tokenizer, history)``.
 #: SFT, the reward model, DPO, PPO and GRPO each add one line.
-TRAINERS = {"pretrain": pretrain, "sft": sft_trainer, "reward": reward_trainer}
+TRAINERS = {"pretrain": pretrain, "sft": sft_trainer, "reward": reward_trainer, "dpo": dpo_trainer,
+            "ppo": ppo_trainer, "grpo": grpo_trainer}
 
 
 def run_recipe(recipe: Recipe, *, resume: str | Path | None = None, progress: bool = True):
