@@ -13,7 +13,13 @@ from rlhf_helpers import random_rows, tiny_model
 from torch.testing import assert_close
 
 from tinyllm.batching import left_pad
-from tinyllm.rlhf.reward_model import RewardModel, bradley_terry_loss, pair_accuracy
+from tinyllm.rlhf.reward_model import (
+    RewardModel,
+    bradley_terry_loss,
+    load_reward_model,
+    pair_accuracy,
+    save_reward_model,
+)
 from tinyllm.rlhf.sequences import hidden_states, pack
 
 
@@ -105,3 +111,31 @@ def test_head_starts_small_and_training_separates_a_pair():
         loss.backward()
         optimizer.step()
     assert pair_accuracy(model(ids_c, mask_c), model(ids_r, mask_r)) == 1.0
+
+
+def test_save_and_load_reward_model_round_trip(tmp_path):
+    model = RewardModel(tiny_model(seed=3))
+    with torch.no_grad():
+        model.normalise(torch.tensor([1.0, 2.0, 4.0]))
+    ids = torch.tensor([[1, 2, 3, 4], [5, 6, 7, 8]])
+    path = save_reward_model(tmp_path / "rm.safetensors", model, {"recipe": "test"})
+    loaded = load_reward_model(path)
+    assert not loaded.training and torch.equal(loaded.mean, model.mean) and torch.equal(loaded.std, model.std)
+    assert torch.equal(loaded.score.weight, model.score.weight)  # the head stays float32
+    # The backbone is stored in float16: rewards agree to float16's precision, not bit for bit.
+    assert_close(loaded(ids), model(ids), atol=2e-2, rtol=2e-2)
+    with pytest.raises(FileNotFoundError, match="--recipe reward-model"):
+        load_reward_model(tmp_path / "missing.safetensors")
+
+
+def test_the_shipped_reward_model_loads_with_its_recorded_figures():
+    from safetensors import safe_open
+
+    from tinyllm.paths import data_file
+    from tinyllm.shipped import REWARD_MODEL, load_shipped_reward_model
+
+    model = load_shipped_reward_model()
+    assert model.backbone.config.vocab_size == 4099 and float(model.std) > 0
+    with safe_open(data_file(REWARD_MODEL[0]), "pt") as f:
+        recorded = f.metadata()
+    assert recorded["recipe"] == "reward-model" and float(recorded["pair_accuracy"]) > 0.6

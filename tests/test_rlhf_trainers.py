@@ -17,6 +17,7 @@ from tinyllm.rlhf.compare import compare_with_sft
 from tinyllm.rlhf.grpo_train import grpo_update
 from tinyllm.rlhf.policy import request_batches, training_requests
 from tinyllm.rlhf.prompts import rlhf_tasks
+from tinyllm.rlhf.reward_model import RewardModel
 from tinyllm.rlhf.rewards import HERO_COUNT_CAP, hero_count, reward_function
 from tinyllm.rlhf.rl_config import RLConfig
 from tinyllm.rlhf.rollout import Rollout, select
@@ -126,11 +127,15 @@ def test_hero_count_is_the_flawed_proxy_and_reward_functions():
 def test_a_fresh_adapter_ties_with_the_sft_model():
     model, tokenizer = load_pretrained("sft")
     add_lora(model, "fresh", r=2, alpha=4)  # B = 0: the same model as the SFT one
-    report = compare_with_sft(model, tokenizer, n=2, max_new_tokens=12)
+    reward_model = RewardModel(load_pretrained("sft")[0])  # a random head: any scorer will do
+    report = compare_with_sft(model, tokenizer, n=2, max_new_tokens=12, reward_model=reward_model)
     for lang in ("en", "zh", "all"):
         figures = report[lang]
-        assert figures["win_rate"] == 0.5 and figures["true_score"] == figures["sft_true_score"]
+        for decoding in ("sampled", "greedy"):
+            assert figures[f"{decoding}_win_rate"] == 0.5
+            assert figures[f"{decoding}_true_score"] == figures[f"{decoding}_sft_true_score"]
         assert figures["kl"] == pytest.approx(0.0, abs=1e-5)
+        assert figures["rm_score"] == pytest.approx(figures["sft_rm_score"], abs=1e-5)
 
 
 @pytest.mark.parametrize("name", ["dpo", "grpo"])

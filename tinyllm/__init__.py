@@ -22,7 +22,10 @@ piece from here and checks that the two agree. Where each notebook's pieces live
                               recipes), shipped (load_shipped_adapter), sft_eval (evaluate_adapter)
  10   RLHF                    rlhf/ (labeler: the simulated human; prompts; preferences;
                               sequences: packed prompt + completion, log-probs; masked; kl;
-                              reward_model; reward_train: its trainer; dpo; ppo; grpo)
+                              reward_model; reward_train: its trainer; dpo; ppo; grpo;
+                              rl_config, policy, rollout, rewards: what the policy trainers
+                              share; dpo_train, ppo_train, grpo_train; compare: win rates),
+                              shipped (load_shipped_reward_model)
  11   scaling out             distributed (and train under torchrun)
  --   beyond the course       device (--device: CUDA, MPS), hf and hf_tokenizer (Hugging Face
                               folders, export --format hf), data/tokens and tokenizers/stream

@@ -28,6 +28,7 @@ SHIPPED_FILES: dict[str, str] = {
     "checkpoints/sft.safetensors": "04289c3afea7e93fccee74a6443b92e2e02af2e5738c3b4b995c376eab9427f0",
     "adapters/lora-happy.safetensors": "737fd57151cc2e8ca70bdb01ae7bfca778e28ad2976b53545c7dc4712e1e5cd0",
     "adapters/lora-zh.safetensors": "b4663e185500e5c5a44809a3d1cde2df5fbcee027952d99b859aff3c05af4d4e",
+    "checkpoints/reward_model.safetensors": "9a4baec3041044f41fd7732f068278b4ce4c0946d3f7a611fae3ed9d0bace4df",
     "fonts/NotoSansSC-tinyllm.otf": "543239bd628c3b7b1e95033c4177553a74b15e4e6be69237b353258543b5a582",
 }
 

@@ -195,13 +195,13 @@ def reward_model() -> Recipe:
 
 
 def _policy(name: str, trainer: str, rl: RLConfig, lr: float, max_steps: int, batch_size: int,
-            n_train: int) -> Recipe:
+            n_train: int, min_lr: float | None = None) -> Recipe:
     """A notebook-10 policy: the shipped SFT model plus a rank-8 LoRA adapter on every projection,
     trained by ``trainer`` on ``n_train`` training requests per language (replies of at most 192
     tokens). Writes ``runs/<name>/adapter.safetensors`` and ``log.json``."""
     return Recipe(
         name=name, model=llama_style(vocab_size=4099), start="shipped:sft", trainer=trainer, rl=rl,
-        train=TrainConfig(lr=lr, min_lr=lr / 10, warmup_steps=5, max_steps=max_steps,
+        train=TrainConfig(lr=lr, min_lr=lr / 10 if min_lr is None else min_lr, warmup_steps=5, max_steps=max_steps,
                           batch_size=batch_size, weight_decay=0.0, eval_interval=0, log_interval=10,
                           checkpoint_dir=f"runs/{name}", lora_r=8, lora_alpha=16.0,
                           lora_targets="all-linear"),
@@ -218,8 +218,8 @@ def dpo() -> Recipe:
 def grpo() -> Recipe:
     """Notebook 10's GRPO policy: 8 requests x 8 replies per step, reward = the true score,
     k3 KL to the SFT model at beta 0.04, one gradient step per rollout."""
-    return _policy("grpo", "grpo", RLConfig(beta=0.04, group_size=8, reward="true"), lr=1e-3,
-                   max_steps=100, batch_size=8, n_train=1024)
+    return _policy("grpo", "grpo", RLConfig(beta=0.04, group_size=8, reward="true"), lr=2e-3,
+                   min_lr=1e-4, max_steps=120, batch_size=8, n_train=1024)
 
 
 def ppo() -> Recipe:
@@ -233,13 +233,13 @@ def ppo() -> Recipe:
 def grpo_hack() -> Recipe:
     """Reward hacking: GRPO on the flawed ``hero-count`` proxy with no KL leash (beta 0)."""
     return dataclasses.replace(grpo(), name="grpo-hack", rl=RLConfig(beta=0.0, group_size=8, reward="hero-count"),
-                               train=grpo().train.replace(checkpoint_dir="runs/grpo-hack"))
+                               train=grpo().train.replace(checkpoint_dir="runs/grpo-hack", max_steps=60))
 
 
 def grpo_hack_kl() -> Recipe:
     """The same flawed proxy with the KL leash on (beta 0.2)."""
     return dataclasses.replace(grpo(), name="grpo-hack-kl", rl=RLConfig(beta=0.2, group_size=8, reward="hero-count"),
-                               train=grpo().train.replace(checkpoint_dir="runs/grpo-hack-kl"))
+                               train=grpo().train.replace(checkpoint_dir="runs/grpo-hack-kl", max_steps=60))
 
 
 #: Recipe name -> function that builds it. A new stage adds its recipes here.

@@ -34,11 +34,17 @@ PRETRAINED: dict[str, tuple[str, str]] = {
     "sft": ("checkpoints/sft.safetensors", "tokenizer/tinytales-chat-4099.json"),
 }
 
-#: Shipped LoRA adapter name -> (file under ``data/``, the recipe that trains it). Both adapt the
-#: shipped SFT model (notebook 09).
+#: Shipped LoRA adapter name -> (file under ``data/``, the recipe that trains it). All adapt the
+#: shipped SFT model: notebook 09's two, notebook 10's RLHF policies.
 ADAPTERS: dict[str, tuple[str, str]] = {
     "happy": ("adapters/lora-happy.safetensors", "lora-happy"),
     "zh": ("adapters/lora-zh.safetensors", "lora-zh"),
+    # Notebook 10's policies (their training logs ship as data/rlhf/<name>.json).
+    "ppo": ("adapters/ppo.safetensors", "ppo"),
+    "dpo": ("adapters/dpo.safetensors", "dpo"),
+    "grpo": ("adapters/grpo.safetensors", "grpo"),
+    "grpo-hack": ("adapters/grpo-hack.safetensors", "grpo-hack"),
+    "grpo-hack-kl": ("adapters/grpo-hack-kl.safetensors", "grpo-hack-kl"),
 }
 
 
