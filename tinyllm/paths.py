@@ -29,6 +29,16 @@ SHIPPED_FILES: dict[str, str] = {
     "adapters/lora-happy.safetensors": "737fd57151cc2e8ca70bdb01ae7bfca778e28ad2976b53545c7dc4712e1e5cd0",
     "adapters/lora-zh.safetensors": "b4663e185500e5c5a44809a3d1cde2df5fbcee027952d99b859aff3c05af4d4e",
     "checkpoints/reward_model.safetensors": "9a4baec3041044f41fd7732f068278b4ce4c0946d3f7a611fae3ed9d0bace4df",
+    "adapters/ppo.safetensors": "7eac4affd769f59897f9e6346de80e4efddab3d8066c4ed6610d7959a5c44346",
+    "rlhf/ppo.json": "28986b28a37c09b907a9ebbfd2d4a4e1b1633cd897b2d03c9a7222d510a8ddcc",
+    "adapters/grpo.safetensors": "fe2409b7064ab57d859680a505e2f2cf5ac25d467a7352a76b5fa3d3ef064411",
+    "rlhf/grpo.json": "ad5fb3aaeb82df096913086a58e34b55c00f8a87b713ca5afa879a477e4da160",
+    "adapters/grpo-hack.safetensors": "c7f3eab1f2e6faf7e86098ad60ebd09dcba2e4eb19430d6db20e3cda414ef132",
+    "rlhf/grpo-hack.json": "d0e74e36deb98ee55b3cf7ad47dff8f18de160e8a33752a5b1eb9f0bbf82e81f",
+    "adapters/grpo-hack-kl.safetensors": "2b55bd090c8c50169bd2a3f71489e00cb053fba1ca691ca9a7ab80a301b1fd90",
+    "rlhf/grpo-hack-kl.json": "807095ef805a090baa5486b383eacbcff0ed37479cf3cea502ed79d1a1fa9594",
+    "adapters/dpo.safetensors": "9962d3b0531d53ac737e0ce158c4cc7c3e427d57df4b3d45b583ada7f5ccf48a",
+    "rlhf/dpo.json": "916882c3771010c704655e57ebbcb45e5131eb374fbcde8d3e434b81d34e5e72",
     "fonts/NotoSansSC-tinyllm.otf": "543239bd628c3b7b1e95033c4177553a74b15e4e6be69237b353258543b5a582",
 }
 

@@ -210,21 +210,27 @@ def _policy(name: str, trainer: str, rl: RLConfig, lr: float, max_steps: int, ba
 
 
 def dpo() -> Recipe:
-    """Notebook 10's DPO policy: labelled pairs among 4 SFT replies per request, beta 0.1."""
-    return _policy("dpo", "dpo", RLConfig(beta=0.1, group_size=4), lr=5e-4, max_steps=300,
-                   batch_size=16, n_train=512)
+    """Notebook 10's DPO policy: labelled pairs among 4 SFT replies per request, beta 0.5.
+    Shipped: sampled true win rate 0.662 against the SFT model, KL 1.5 nats per reply. At the
+    paper's beta 0.1 (lr 2e-3) the policy drifted 21 nats and its Chinese fell apart (grammar
+    0.55, win rate 0.35); at lr 5e-4 the loss hardly moved in 180 steps (data/README.md)."""
+    return _policy("dpo", "dpo", RLConfig(beta=0.5, group_size=4), lr=2e-3, min_lr=5e-5,
+                   max_steps=300, batch_size=16, n_train=512)
 
 
 def grpo() -> Recipe:
     """Notebook 10's GRPO policy: 8 requests x 8 replies per step, reward = the true score,
-    k3 KL to the SFT model at beta 0.04, one gradient step per rollout."""
+    k3 KL to the SFT model at beta 0.04, one gradient step per rollout. Shipped: sampled true
+    win rate 0.860 against the SFT model, 1,159 CPU s. (30 steps at lr 1e-3: 0.53.)"""
     return _policy("grpo", "grpo", RLConfig(beta=0.04, group_size=8, reward="true"), lr=2e-3,
                    min_lr=1e-4, max_steps=120, batch_size=8, n_train=1024)
 
 
 def ppo() -> Recipe:
     """Notebook 10's PPO policy: 16 requests x 2 replies per step scored by the shipped reward
-    model, per-token KL penalty beta 0.05, 4 epochs of 2 mini-batches on each rollout."""
+    model, per-token KL penalty beta 0.05, 4 epochs of 2 mini-batches on each rollout. Shipped:
+    sampled true win rate 0.810 against the SFT model (200 held-out requests per language),
+    632 CPU s (figures in data/README.md)."""
     return _policy("ppo", "ppo", RLConfig(beta=0.05, group_size=2, epochs=4, mini_batches=2,
                                           reward="reward-model"),
                    lr=1e-3, max_steps=60, batch_size=16, n_train=1024)
