@@ -82,7 +82,7 @@ class TestNotebook:
 
 #: Notebooks whose exercise solutions still hold their code in <details> markdown, where it never
 #: runs (issue 14, part 3). strict: converting one makes its test pass, and then it must leave this list.
-SOLUTIONS_NOT_YET_RUN = {"06_model_generation.ipynb",
+SOLUTIONS_NOT_YET_RUN = {
                          "08_sft.ipynb"}
 FENCED_CODE = re.compile(r"```")
 DETAILS = re.compile(r"<details>(.*?)</details>", re.DOTALL)
