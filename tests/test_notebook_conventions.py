@@ -80,10 +80,6 @@ class TestNotebook:
         assert len(exempt) <= 0.3 * len(cells)
 
 
-#: Notebooks whose exercise solutions still hold their code in <details> markdown, where it never
-#: runs (issue 14, part 3). strict: converting one makes its test pass, and then it must leave this list.
-SOLUTIONS_NOT_YET_RUN = {"03_embeddings.ipynb", "04_attention.ipynb", "06_model_generation.ipynb",
-                         "08_sft.ipynb"}
 FENCED_CODE = re.compile(r"```")
 DETAILS = re.compile(r"<details>(.*?)</details>", re.DOTALL)
 
@@ -96,10 +92,7 @@ def test_has_a_chinese_summary(path):
     assert len(summaries[0].source) > 200, "the 中文小结 should summarise the notebook, not only name it"
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=(
-        "solutions still in <details> markdown; once converted, remove it from SOLUTIONS_NOT_YET_RUN")))
-    if p.name in SOLUTIONS_NOT_YET_RUN else p for p in NOTEBOOKS], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_solution_code_runs_in_hidden_cells(path):
     """A solution's code lives in a collapsed code cell tagged ``solution``, which nbval executes
     (so a solution that raises fails CI), and asserts what the solution claims; the <details>
