@@ -92,14 +92,16 @@ def train(args: argparse.Namespace) -> int:
         return 0
     distributed.init()
     is_main = distributed.is_main()  # asked now: after shutdown every process says rank 0
+    finished = False
     try:
         _, _, history = run_recipe(recipe, resume=args.resume, progress=not args.no_progress)
+        finished = True
     except (CheckpointError, CorpusUnavailableError, DataFileError, PretrainedError, RecipeError,
             TextCorpusError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
-        distributed.shutdown()
+        distributed.shutdown(wait=finished)  # after an error the others may never arrive
     if not is_main:
         return 0
     if history.val_loss and history.val_perplexity:  # a language model's validation

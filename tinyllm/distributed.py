@@ -69,7 +69,15 @@ def mean_across_processes(value: torch.Tensor) -> torch.Tensor:
     return value / world_size()
 
 
-def shutdown() -> None:
-    """Leave the process group (call at the end of a ``torchrun`` script)."""
+def shutdown(wait: bool = True) -> None:
+    """Leave the process group (call at the end of a ``torchrun`` script, in every process).
+
+    ``wait``: first wait until every process gets here (a barrier). A process that leaves while
+    another still talks to it can be killed by gloo ("terminate called without an active
+    exception", SIGABRT: it happened once in CI). Pass ``wait=False`` on the way out of an error,
+    where the other processes may never arrive.
+    """
     if is_initialized():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
