@@ -45,6 +45,22 @@ KERNEL_SETS = {
 SELECTORS = sorted({key for env in KERNEL_SETS.values() for key in env})
 THREAD_COUNTS = (1, 2)
 FAILED_CELL = re.compile(r"^FAILED (\S+\.ipynb)::Cell (\d+)", re.MULTILINE)
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+REPORT_LINES = 150  # of each failing run's diffs, printed (CI keeps stdout, not runs/)
+
+
+def failure_report(log_text: str, max_lines: int = REPORT_LINES) -> str:
+    """pytest's FAILURES section of a run's log (the cells' diffs), colours removed, cut short."""
+    lines = ANSI_COLOUR.sub("", log_text).splitlines()
+    starts = [i for i, line in enumerate(lines) if "= FAILURES =" in line]
+    if not starts:
+        return ""
+    section = lines[starts[0] + 1:]
+    ends = [i for i, line in enumerate(section) if "= short test summary info =" in line]
+    lines = section[:ends[0]] if ends else section
+    if len(lines) > max_lines:
+        lines = lines[:max_lines] + [f"... ({len(lines) - max_lines} more lines in the log)"]
+    return "\n".join(lines)
 
 
 def native_capability() -> str:
@@ -138,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{kernel}, {n_threads} thread(s): diffs in {log.relative_to(REPO_ROOT)}")
         for failure in failures:
             print(f"  {failure}")
+        print(failure_report(log.read_text(encoding="utf-8")))
     if failed:
         print(f"\nkernel check: {len(failed)} of {len(runs)} runs differ from the committed outputs")
     else:

@@ -6,7 +6,13 @@ import subprocess
 import sys
 
 import pytest
-from check_kernels import FAILED_CELL, KERNEL_SETS, native_capability, supported_kernel_sets
+from check_kernels import (
+    FAILED_CELL,
+    KERNEL_SETS,
+    failure_report,
+    native_capability,
+    supported_kernel_sets,
+)
 
 SUPPORTED = supported_kernel_sets()
 
@@ -45,3 +51,15 @@ def test_failed_cells_are_read_from_pytest_output():
               "FAILED notebooks/07_pretraining.ipynb::Cell 14 - Notebook cell execution failed\n")
     assert FAILED_CELL.findall(report) == [("notebooks/00_setup.ipynb", "6"),
                                            ("notebooks/07_pretraining.ipynb", "14")]
+
+
+def test_failure_report_keeps_the_diffs_and_drops_the_colours():
+    log = ("collected 2 items\n\n"
+           "=================================== FAILURES ===================================\n"
+           "\x1b[91m______ t.ipynb::Cell 1 ______\x1b[0m\n"
+           " mismatch 'stdout'\n  - 2\n  + 3\n"
+           "=========================== short test summary info ============================\n"
+           "FAILED t.ipynb::Cell 1 - Notebook cell execution failed\n")
+    assert failure_report(log) == "______ t.ipynb::Cell 1 ______\n mismatch 'stdout'\n  - 2\n  + 3"
+    assert failure_report(log, max_lines=2).endswith("... (2 more lines in the log)")
+    assert failure_report("1 passed") == ""

@@ -65,3 +65,11 @@ def test_a_plain_process_is_a_group_of_one(monkeypatch):
     assert (distributed.rank(), distributed.world_size(), distributed.is_main()) == (0, 1, True)
     value = torch.tensor([1.5, -2.0])
     assert torch.equal(distributed.mean_across_processes(value), value)
+
+
+def test_exit_worker_flushes_and_exits_with_the_code():
+    script = ("import sys\nfrom tinyllm import distributed\nprint('saved', end='')\n"
+              "print('warned', end='', file=sys.stderr)\ndistributed.exit_worker(3)\nprint('never')")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=REPO_ROOT)
+    assert (result.returncode, result.stdout, result.stderr) == (3, "saved", "warned")

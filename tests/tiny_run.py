@@ -66,7 +66,7 @@ def main() -> None:
     train(model, tiny_data(), cfg=cfg, resume=args.resume, progress=False)
     if distributed.is_main():
         save_file({k: v.contiguous() for k, v in unique_state_dict(model).items()}, args.out)
-    distributed.shutdown()
+    distributed.exit_worker()
 
 
 if __name__ == "__main__":
