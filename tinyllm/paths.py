@@ -39,7 +39,7 @@ SHIPPED_FILES: dict[str, str] = {
     "rlhf/grpo-hack-kl.json": "807095ef805a090baa5486b383eacbcff0ed37479cf3cea502ed79d1a1fa9594",
     "adapters/dpo.safetensors": "9962d3b0531d53ac737e0ce158c4cc7c3e427d57df4b3d45b583ada7f5ccf48a",
     "rlhf/dpo.json": "916882c3771010c704655e57ebbcb45e5131eb374fbcde8d3e434b81d34e5e72",
-    "fonts/NotoSansSC-tinyllm.otf": "090b2fc9510a61107678bcea1bc3cb1018d88f4e4694a5e25bdd502e248de76d",
+    "fonts/NotoSansSC-tinyllm.otf": "11c720e5b34963518ae56e5fdba116656b4bdb4ca21e4dee320f0d01b0fd1263",
 }
 
 
