@@ -19,7 +19,6 @@ from tinyllm.train import train
 TESTS = Path(__file__).parent
 
 
-
 def torchrun(*args: str) -> list[str]:
     """``torchrun`` of this environment (the script next to Python, or ``-m torch.distributed.run``)."""
     script = shutil.which("torchrun", path=str(Path(sys.executable).parent))
@@ -73,3 +72,17 @@ def test_exit_worker_flushes_and_exits_with_the_code():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=REPO_ROOT)
     assert (result.returncode, result.stdout, result.stderr) == (3, "saved", "warned")
+
+
+def test_the_train_command_under_torchrun_ends_cleanly(tmp_path):
+    """``python -m tinyllm train`` in two processes: exit code 0 (each worker ends through
+    `distributed.exit_worker`), one checkpoint, and the report printed once, by rank 0."""
+    result = subprocess.run(
+        torchrun("-m", "tinyllm", "train", "--recipe", "smoke", "--set", "max_steps=2",
+                 "--set", f"checkpoint_dir={tmp_path / 'run'}", "--no-progress"),
+        cwd=tmp_path, capture_output=True, text=True, timeout=180,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("recipe smoke: step 2, val loss") == 1, result.stdout
+    assert "step_000002.safetensors" in os.listdir(tmp_path / "run")

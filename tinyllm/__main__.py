@@ -15,8 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from tinyllm.determinism import NOTEBOOK_THREADS
+
+if TYPE_CHECKING:  # annotations only: the commands import what they need when they run
+    from tinyllm.recipes import Recipe
+    from tinyllm.train import History
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,19 +96,25 @@ def train(args: argparse.Namespace) -> int:
         print(json.dumps(recipe.to_dict(), indent=2))
         return 0
     distributed.init()
-    is_main = distributed.is_main()  # asked now: after shutdown every process says rank 0
-    finished = False
     try:
         _, _, history = run_recipe(recipe, resume=args.resume, progress=not args.no_progress)
-        finished = True
     except (CheckpointError, CorpusUnavailableError, DataFileError, PretrainedError, RecipeError,
             TextCorpusError) as error:
         print(f"error: {error}", file=sys.stderr)
+        distributed.shutdown(wait=False)  # after an error the others may never arrive
         return 2
-    finally:
-        distributed.shutdown(wait=finished)  # after an error the others may never arrive
-    if not is_main:
-        return 0
+    except BaseException:
+        distributed.shutdown(wait=False)
+        raise
+    if distributed.is_main():
+        report(recipe, history)
+    if distributed.is_initialized():
+        distributed.exit_worker(0)  # a torchrun worker: skips gloo's teardown (see exit_worker)
+    return 0
+
+
+def report(recipe: Recipe, history: History) -> None:
+    """The train command's last lines: the final validation figures and where the files are."""
     if history.val_loss and history.val_perplexity:  # a language model's validation
         bits = history.val_bits_per_byte[-1]  # None without a text's bytes per token (sft)
         print(f"recipe {recipe.name}: step {history.val_step[-1]}, val loss {history.val_loss[-1]:.4f}, "
@@ -113,7 +124,6 @@ def train(args: argparse.Namespace) -> int:
         print(f"recipe {recipe.name}: step {history.val_step[-1]}, val loss {history.val_loss[-1]:.4f}")
     if recipe.train.checkpoint_dir:
         print(f"checkpoints, tokenizer.json and recipe.json in {recipe.train.checkpoint_dir}")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

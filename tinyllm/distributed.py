@@ -72,11 +72,12 @@ def mean_across_processes(value: torch.Tensor) -> torch.Tensor:
 
 
 def shutdown(wait: bool = True) -> None:
-    """Leave the process group, in every process (the train command's way out).
+    """Leave the process group, in every process, and go on running.
 
     ``wait``: first wait until every process gets here (a barrier). Pass ``wait=False`` on the
-    way out of an error, where the other processes may never arrive. A script that ends right
-    after can call `exit_worker` instead, which also skips gloo's teardown.
+    way out of an error, where the other processes may never arrive (the train command's way
+    out after an error). A process that ends right after calls `exit_worker` instead, which
+    also skips gloo's teardown (the train command's way out after a run).
     """
     if is_initialized():
         if wait:
