@@ -104,15 +104,26 @@ def test_atomic_write_leaves_old_file_when_interrupted(trained, tmp_path, monkey
     before = path.read_bytes()
     listing = sorted(os.listdir(path.parent))
 
-    def crash(tensors, filename, metadata=None):
-        Path(filename).write_bytes(b"half a file")  # the write started, then the run died
+    def crash(fd):  # the new bytes went to the temporary file, then the run died
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("tinyllm.checkpoint_file.save_file", crash)  # where the file is written
+    monkeypatch.setattr("tinyllm.checkpoint_file.os.fsync", crash)
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(path, model, step=99)
     assert path.read_bytes() == before  # readers still see the complete old checkpoint
     assert sorted(os.listdir(path.parent)) == listing  # and no temporary file is left behind
+
+
+def test_checkpoint_files_follow_the_umask(trained, tmp_path):
+    """Readable by others where the user's umask allows it, like any file they write (safetensors'
+    own writer made them 0600, unreadable to a workshop's other accounts)."""
+    model, *_ = trained
+    old = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / "shared.safetensors", model, step=1)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_config_mismatch_names_the_fields(trained):

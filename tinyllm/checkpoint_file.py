@@ -20,7 +20,6 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
-from safetensors.torch import save_file
 
 #: Written into every checkpoint's metadata; a file without it is not one of ours.
 FORMAT = "tinyllm-checkpoint-v1"
@@ -40,8 +39,12 @@ def save_atomically(path: Path, tensors: dict[str, torch.Tensor], metadata: dict
     # keeps two writers from sharing a temporary name.
     temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
     try:
-        save_file(tensors, temporary, metadata=metadata)
-        with open(temporary, "rb+") as f:
+        # Written by Python's open(), not safetensors' save_file: its writer creates the file
+        # readable by its owner only (mode 0600), so on a shared machine nobody else could load
+        # it; open() follows the user's umask, as every other file does.
+        with open(temporary, "wb") as f:
+            f.write(save_bytes(tensors, metadata=metadata))
+            f.flush()
             os.fsync(f.fileno())  # the bytes are on disk before the name points at them
         os.replace(temporary, path)
     except BaseException:
