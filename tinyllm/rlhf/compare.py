@@ -102,12 +102,17 @@ def compare_shipped(names: Sequence[str] = ("ppo", "dpo", "grpo"), n: int = 200)
 
 
 if __name__ == "__main__":  # python -m tinyllm.rlhf.compare [OUT.json]: notebook 10's table
+    import argparse
     import json
-    import sys
 
     from tinyllm.paths import data_dir
 
-    out = sys.argv[1] if len(sys.argv) > 1 else str(data_dir() / "rlhf" / "results.json")
+    parser = argparse.ArgumentParser(prog="python -m tinyllm.rlhf.compare",
+                                     description="Measure the shipped PPO, DPO and GRPO policies against "
+                                                 "the SFT model (notebook 10's table; a few CPU-minutes).")
+    parser.add_argument("out", nargs="?", default=str(data_dir() / "rlhf" / "results.json"),
+                        help="where to write the JSON table (default: the shipped data/rlhf/results.json)")
+    out = parser.parse_args().out
     table = compare_shipped()
     with open(out, "w", encoding="utf-8") as f:
         json.dump(table, f, indent=1)
