@@ -37,8 +37,8 @@ SHIPPED_FILES: dict[str, str] = {
     "rlhf/grpo-hack.json": "d0e74e36deb98ee55b3cf7ad47dff8f18de160e8a33752a5b1eb9f0bbf82e81f",
     "adapters/grpo-hack-kl.safetensors": "2b55bd090c8c50169bd2a3f71489e00cb053fba1ca691ca9a7ab80a301b1fd90",
     "rlhf/grpo-hack-kl.json": "807095ef805a090baa5486b383eacbcff0ed37479cf3cea502ed79d1a1fa9594",
-    "adapters/dpo.safetensors": "9962d3b0531d53ac737e0ce158c4cc7c3e427d57df4b3d45b583ada7f5ccf48a",
-    "rlhf/dpo.json": "916882c3771010c704655e57ebbcb45e5131eb374fbcde8d3e434b81d34e5e72",
+    "adapters/dpo.safetensors": "5a572068d159d596a138c6dfe3b668fbde170132bfaa692fde43038c7bcbd59d",
+    "rlhf/dpo.json": "75ea063204085b85fd2919269d47ce66f2053a7077532e3bbed4db5428216b0c",
     "fonts/NotoSansSC-tinyllm.otf": "11c720e5b34963518ae56e5fdba116656b4bdb4ca21e4dee320f0d01b0fd1263",
 }
 
