@@ -1,5 +1,6 @@
 """seed_everything, and notebook outputs that do not depend on the run or the thread count."""
 
+import os
 import random
 import shutil
 
@@ -80,7 +81,9 @@ def test_notebook_00_outputs_identical_with_one_thread(tmp_path):
     source = REPO_ROOT / "notebooks" / "00_setup.ipynb"
     copy = tmp_path / source.name
     shutil.copy(source, copy)
+    environment = dict(os.environ)
     execute_notebook(copy, threads=1, progress=False)
+    assert dict(os.environ) == environment, "the kernel's settings leaked into this process"
     committed = nbformat.read(source, as_version=4)
     rerun = nbformat.read(copy, as_version=4)
     assert checked_outputs(rerun) == checked_outputs(committed)

@@ -97,7 +97,6 @@ def execute_notebook(path: Path, threads: int = NOTEBOOK_THREADS, progress: bool
         if cell.cell_type == "code":
             bar.update()
 
-    os.environ.update(notebook_environment(threads))
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT_S,
@@ -110,7 +109,9 @@ def execute_notebook(path: Path, threads: int = NOTEBOOK_THREADS, progress: bool
     )
     start = time.perf_counter()
     try:
-        client.execute()
+        # The kernel's own environment: updating os.environ instead would leak `threads` into
+        # every kernel this process starts later (a test's threads=1 slowed nbval's notebooks).
+        client.execute(env={**os.environ, **notebook_environment(threads)})
     except CellExecutionError as e:
         failing = [i for i, cell in enumerate(nb.cells)
                    if any(out.get("output_type") == "error" for out in cell.get("outputs", []))]
