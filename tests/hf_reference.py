@@ -1,7 +1,8 @@
 """Test helpers shared by the equivalence tests: random tinyllm models and their Hugging Face
-``LlamaForCausalLM`` twin with the same weights.
+``LlamaForCausalLM`` or ``GPT2LMHeadModel`` twin with the same weights, each mapped here
+independently of ``tinyllm.hf``.
 
-transformers is imported inside `hf_llama` only, so a test module can import this file and
+transformers is imported inside `hf_llama` and `hf_gpt2` only, so a test module can import this file and
 still run its other tests where the reference extra is not installed.
 """
 
@@ -80,6 +81,59 @@ def hf_llama(config: ModelConfig, model: TinyLLM) -> torch.nn.Module:
                 if f"self_attn.{proj}." in name:
                     rows = (torch.arange(heads)[:, None] * config.head_dim + perm).reshape(-1)
                     tensors[name] = tensors[name][rows]
+    if "lm_head.weight" not in reference.state_dict():
+        tensors.pop("lm_head.weight")
+    copy_into(reference, tensors)
+    return reference
+
+
+def hf_gpt2(config: ModelConfig, model: TinyLLM) -> torch.nn.Module:
+    """``transformers.GPT2LMHeadModel`` with ``model``'s weights (``model`` is GPT-2-style)."""
+    import transformers
+
+    hf_config = transformers.GPT2Config(
+        vocab_size=config.vocab_size,
+        n_positions=config.context_length,
+        n_embd=config.d_model,
+        n_layer=config.n_layers,
+        n_head=config.n_heads,
+        n_inner=config.d_ff,
+        activation_function="gelu_new",  # GPT-2's tanh approximation
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        layer_norm_epsilon=config.eps,
+        tie_word_embeddings=config.tie_embeddings,
+        attn_implementation="eager",
+        bos_token_id=None,
+        eos_token_id=None,
+    )
+    reference = transformers.GPT2LMHeadModel(hf_config).eval()
+    ours = dict(model.state_dict())
+    # GPT-2 stores linear layers as Conv1D, whose weight is the transpose of nn.Linear's, and
+    # fuses q, k and v into one c_attn.
+    tensors = {
+        "transformer.wte.weight": ours["embed_tokens.weight"],
+        "transformer.wpe.weight": ours["embed_positions.weight"],
+        "transformer.ln_f.weight": ours["norm.weight"],
+        "transformer.ln_f.bias": ours["norm.bias"],
+        "lm_head.weight": ours["lm_head.weight"],
+    }
+    for i in range(config.n_layers):
+        ours_i, hf_i = f"layers.{i}.", f"transformer.h.{i}."
+        qkv = [ours_i + f"self_attn.{p}_proj" for p in "qkv"]
+        for part in ("weight", "bias"):
+            tensors[hf_i + f"ln_1.{part}"] = ours[ours_i + f"input_layernorm.{part}"]
+            tensors[hf_i + f"ln_2.{part}"] = ours[ours_i + f"post_attention_layernorm.{part}"]
+        tensors[hf_i + "attn.c_attn.weight"] = torch.cat([ours[p + ".weight"] for p in qkv]).T
+        tensors[hf_i + "attn.c_attn.bias"] = torch.cat([ours[p + ".bias"] for p in qkv])
+        for hf_name, our_name in (
+            ("attn.c_proj", "self_attn.o_proj"),
+            ("mlp.c_fc", "mlp.up_proj"),
+            ("mlp.c_proj", "mlp.down_proj"),
+        ):
+            tensors[hf_i + hf_name + ".weight"] = ours[ours_i + our_name + ".weight"].T
+            tensors[hf_i + hf_name + ".bias"] = ours[ours_i + our_name + ".bias"]
     if "lm_head.weight" not in reference.state_dict():
         tensors.pop("lm_head.weight")
     copy_into(reference, tensors)

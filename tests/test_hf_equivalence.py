@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hf_reference import copy_into, hf_llama, ids_for, random_model
+from hf_reference import hf_gpt2, hf_llama, ids_for, random_model
 from torch.testing import assert_close
 
-from tinyllm.config import ModelConfig, gpt2_style, llama_style
+from tinyllm.config import gpt2_style, llama_style
 from tinyllm.generate import generate
-from tinyllm.model import TinyLLM
 
 transformers = pytest.importorskip(
     "transformers", reason="needs the reference extra: pip install -e .[ref]"
@@ -62,55 +61,6 @@ def test_llama_style_greedy_generation_equals_transformers_generate():
 
 
 # --- GPT-2 ----------------------------------------------------------------------------------------
-
-
-def hf_gpt2(config: ModelConfig, model: TinyLLM) -> torch.nn.Module:
-    hf_config = transformers.GPT2Config(
-        vocab_size=config.vocab_size,
-        n_positions=config.context_length,
-        n_embd=config.d_model,
-        n_layer=config.n_layers,
-        n_head=config.n_heads,
-        n_inner=config.d_ff,
-        activation_function="gelu_new",  # GPT-2's tanh approximation
-        resid_pdrop=0.0,
-        embd_pdrop=0.0,
-        attn_pdrop=0.0,
-        layer_norm_epsilon=config.eps,
-        attn_implementation="eager",
-        bos_token_id=None,
-        eos_token_id=None,
-    )
-    reference = transformers.GPT2LMHeadModel(hf_config).eval()
-    ours = dict(model.state_dict())
-    # GPT-2 stores linear layers as Conv1D, whose weight is the transpose of nn.Linear's, and
-    # fuses q, k and v into one c_attn.
-    tensors = {
-        "transformer.wte.weight": ours["embed_tokens.weight"],
-        "transformer.wpe.weight": ours["embed_positions.weight"],
-        "transformer.ln_f.weight": ours["norm.weight"],
-        "transformer.ln_f.bias": ours["norm.bias"],
-        "lm_head.weight": ours["lm_head.weight"],
-    }
-    for i in range(config.n_layers):
-        ours_i, hf_i = f"layers.{i}.", f"transformer.h.{i}."
-        qkv = [ours_i + f"self_attn.{p}_proj" for p in "qkv"]
-        for part in ("weight", "bias"):
-            tensors[hf_i + f"ln_1.{part}"] = ours[ours_i + f"input_layernorm.{part}"]
-            tensors[hf_i + f"ln_2.{part}"] = ours[ours_i + f"post_attention_layernorm.{part}"]
-        tensors[hf_i + "attn.c_attn.weight"] = torch.cat([ours[p + ".weight"] for p in qkv]).T
-        tensors[hf_i + "attn.c_attn.bias"] = torch.cat([ours[p + ".bias"] for p in qkv])
-        for hf_name, our_name in (
-            ("attn.c_proj", "self_attn.o_proj"),
-            ("mlp.c_fc", "mlp.up_proj"),
-            ("mlp.c_proj", "mlp.down_proj"),
-        ):
-            tensors[hf_i + hf_name + ".weight"] = ours[ours_i + our_name + ".weight"].T
-            tensors[hf_i + hf_name + ".bias"] = ours[ours_i + our_name + ".bias"]
-    if "lm_head.weight" not in reference.state_dict():
-        tensors.pop("lm_head.weight")
-    copy_into(reference, tensors)
-    return reference
 
 
 GPT2_CONFIGS = {

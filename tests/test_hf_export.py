@@ -1,5 +1,6 @@
 """``export --format hf`` folders load in transformers with our logits and token ids, and
-Hugging Face Llama folders load back into TinyLLM (tinyllm.hf, tinyllm.hf_tokenizer).
+Hugging Face Llama and GPT-2 folders load back into TinyLLM (tinyllm.hf, tinyllm.hf_gpt2,
+tinyllm.hf_tokenizer).
 
 transformers is a test-only extra; the export itself imports only json and safetensors (checked
 in a subprocess). Every folder is written by the test; nothing is downloaded.
@@ -13,9 +14,10 @@ import sys
 
 import pytest
 import torch
-from hf_reference import hf_llama, ids_for, random_model
+from hf_reference import hf_gpt2, hf_llama, ids_for, random_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from safetensors.torch import load_file, save_file
 from torch.testing import assert_close
 
 from tinyllm.__main__ import main
@@ -139,16 +141,83 @@ def test_exported_tokenizer_agrees_on_any_text(exported, text):
     assert hf_tokenizer(text)["input_ids"] == tokenizer.encode(text)
 
 
+@pytest.mark.parametrize("tied", [True, False])
+def test_export_equals_the_reference_gpt2(tied, small_tokenizer, tmp_path):
+    config = gpt2_style(vocab_size=300, context_length=64, d_model=48, n_heads=3, n_layers=2,
+                        d_ff=100, tie_embeddings=tied)
+    model = random_model(config, seed=3)
+    export_hf(model, small_tokenizer, tmp_path)
+    loaded = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
+    assert type(loaded).__name__ == "GPT2LMHeadModel"
+    reference = hf_gpt2(config, model)  # built independently, in tests/hf_reference.py
+    ids = ids_for(config)
+    with torch.no_grad():
+        assert_close(loaded(ids).logits, model(ids), atol=1e-5, rtol=0)
+        assert_close(loaded(ids).logits, reference(ids).logits, atol=1e-5, rtol=0)
+    assert_close(load_hf(tmp_path)(ids), model(ids), atol=1e-5, rtol=0)  # and back
+
+
+def random_gpt2(tied: bool) -> torch.nn.Module:
+    torch.manual_seed(0)
+    hf_config = transformers.GPT2Config(
+        vocab_size=97, n_positions=32, n_embd=48, n_layer=2, n_head=4, n_inner=80,
+        layer_norm_epsilon=1e-6, tie_word_embeddings=tied, bos_token_id=96, eos_token_id=96,
+    )
+    reference = transformers.GPT2LMHeadModel(hf_config).eval()
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.add_(0.15 * torch.randn_like(p))  # larger than the init: logits of a few units
+    return reference
+
+
+@pytest.mark.parametrize("layout", ["tied", "untied", "openai"])
+def test_transformers_gpt2_folder_loads_into_tinyllm(layout, tmp_path):
+    reference = random_gpt2(tied=layout != "untied")
+    reference.save_pretrained(tmp_path)
+    if layout == "openai":
+        # OpenAI's gpt2 files on the Hub: no "transformer." prefix, and each layer's causal
+        # mask stored as attn.bias, a tensor that is not a weight.
+        tensors = {name.removeprefix("transformer."): t for name, t in load_file(tmp_path / "model.safetensors").items()}
+        for i in range(2):
+            tensors[f"h.{i}.attn.bias"] = torch.tril(torch.ones(1, 1, 32, 32))
+        save_file(tensors, tmp_path / "model.safetensors", {"format": "pt"})
+    ours = load_hf(tmp_path)
+    ids = torch.randint(0, 97, (2, 20), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = reference(ids).logits
+    assert expected.abs().max() > 1.0
+    assert_close(ours(ids), expected, atol=1e-5, rtol=0)
+    assert ours.config.tie_embeddings == (layout != "untied")
+
+
+def test_gpt2_small_config_is_the_course_gpt2_124m():
+    from tinyllm.config import gpt2_124m
+    from tinyllm.hf import config_from_hf
+
+    assert config_from_hf(transformers.GPT2Config().to_dict()) == gpt2_124m()
+
+
 def test_bad_models_and_folders_are_refused(small_tokenizer, tmp_path):
-    with pytest.raises(HFFormatError, match="only Llama-style"):
-        export_hf(random_model(gpt2_style(vocab_size=300, context_length=32, d_model=32, n_layers=1,
-                                          n_heads=2), 0), small_tokenizer, tmp_path)
+    mixed = gpt2_style(vocab_size=300, context_length=32, d_model=32, n_layers=1, n_heads=2, positions="rope")
+    with pytest.raises(HFFormatError, match=r"not a Llama \(norm='layernorm', mlp='gelu'\) nor a GPT-2 \(positions='rope'\)"):
+        export_hf(random_model(mixed, 0), small_tokenizer, tmp_path)
+    assert not (tmp_path / "config.json").exists()
+    with pytest.raises(HFFormatError, match="n_kv_heads=1"):
+        export_hf(random_model(mixed.replace(positions="learned", n_kv_heads=1), 0), small_tokenizer, tmp_path)
     with pytest.raises(HFFormatError, match="vocab_size"):
         export_hf(random_model(llama_style(vocab_size=301, context_length=32, d_model=32, n_layers=1,
                                            n_heads=2), 0), small_tokenizer, tmp_path)
     with pytest.raises(HFFormatError, match="no config.json"):
         load_hf(tmp_path)
     assert main(["export", "--format", "hf", str(tmp_path / "missing.safetensors"), str(tmp_path)]) == 2
+    random_gpt2(tied=True).save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    for change, message in (({"activation_function": "gelu"}, "activation_function='gelu'"),
+                            ({"scale_attn_by_inverse_layer_idx": True}, "scale_attn_by_inverse_layer_idx"),
+                            ({"model_type": "mistral"}, "only Llama and GPT-2")):
+        (tmp_path / "config.json").write_text(json.dumps(config | change))
+        with pytest.raises(HFFormatError, match=message):
+            load_hf(tmp_path)
 
 
 def test_export_module_does_not_import_transformers():

@@ -1,4 +1,4 @@
-"""To and from Hugging Face: a Llama-style ``TinyLLM`` as a ``transformers`` model folder, and back.
+"""To and from Hugging Face: a ``TinyLLM`` as a ``transformers`` model folder, and back.
 
 Beyond the course (README, "Beyond the course")::
 
@@ -8,12 +8,14 @@ writes ``config.json``, ``generation_config.json``, ``model.safetensors``, ``tok
 and ``tokenizer_config.json``, which ``AutoModelForCausalLM.from_pretrained(folder)`` and
 ``AutoTokenizer.from_pretrained(folder)`` load offline (tests/test_hf_export.py checks equal
 logits and token ids). Writing needs only ``json`` and ``safetensors``; transformers is not
-imported here. `load_hf` reads such a folder (or any local Llama checkpoint folder of
-``transformers``) into a ``TinyLLM``.
+imported here. `load_hf` reads such a folder (or any local Llama or GPT-2 checkpoint folder
+of ``transformers``) into a ``TinyLLM``.
 
+Two architectures have a Hugging Face twin: a model with RMSNorm, RoPE and SwiGLU
+(``llama_style``) is a ``LlamaForCausalLM``; one with LayerNorm, learned positions, GELU and
+biases (``gpt2_style``) is a ``GPT2LMHeadModel`` (`tinyllm.hf_gpt2`); any other mix is refused.
 Our parameter names are already Llama's (``layers.0.self_attn.q_proj.weight``); Hugging Face
-puts the decoder under ``model.`` and keeps ``lm_head`` outside it. Only a model with RMSNorm,
-RoPE and SwiGLU (``llama_style``) is a Llama; a GPT-2-style config is refused.
+puts the decoder under ``model.`` and keeps ``lm_head`` outside it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ from safetensors import safe_open
 from tinyllm.chat import ASSISTANT, CHAT_TOKENS, END, USER
 from tinyllm.checkpoint import save_atomically
 from tinyllm.config import ModelConfig
+from tinyllm.hf_gpt2 import (
+    config_from_gpt2,
+    gpt2_config,
+    gpt2_problems,
+    gpt2_state_dict,
+    weights_from_gpt2,
+)
 from tinyllm.hf_tokenizer import hf_tokenizer_json
 from tinyllm.model import TinyLLM
 from tinyllm.rope import interleaved_to_half_permutation
@@ -44,20 +53,31 @@ CHAT_TEMPLATE = (
 
 
 class HFFormatError(ValueError):
-    """A model that has no Hugging Face Llama equivalent, or a folder we cannot read."""
+    """A model that has no Hugging Face twin, or a folder we cannot read."""
 
 
-def _check_llama(config: ModelConfig) -> None:
-    wrong = {name: getattr(config, name) for name, value in
-             (("norm", "rmsnorm"), ("positions", "rope"), ("mlp", "swiglu")) if getattr(config, name) != value}
-    if wrong:
-        raise HFFormatError(f"only Llama-style models export to Hugging Face (norm='rmsnorm', "
-                            f"positions='rope', mlp='swiglu'); this config has {wrong}")
+def architecture(config: ModelConfig) -> str:
+    """``"llama"`` or ``"gpt2"``: which Hugging Face model ``config`` is.
+
+    Raises:
+        HFFormatError: a mix of the two (LayerNorm with RoPE, say), which has no Hugging Face twin.
+    """
+    llama = [f"{name}={getattr(config, name)!r}" for name, value in
+             (("norm", "rmsnorm"), ("positions", "rope"), ("mlp", "swiglu")) if getattr(config, name) != value]
+    if not llama:
+        return "llama"
+    if not gpt2_problems(config):
+        return "gpt2"
+    raise HFFormatError(f"only Llama-style (norm='rmsnorm', positions='rope', mlp='swiglu') and "
+                        f"GPT-2-style models (norm='layernorm', positions='learned', mlp='gelu', "
+                        f"bias=True, n_kv_heads=n_heads) export to Hugging Face; this config is not "
+                        f"a Llama ({', '.join(llama)}) nor a GPT-2 ({', '.join(gpt2_problems(config))})")
 
 
 def hf_config(config: ModelConfig, eos_token_id: int | None = None) -> dict:
-    """``config.json`` of ``LlamaForCausalLM`` for ``config``."""
-    _check_llama(config)
+    """``config.json`` of ``LlamaForCausalLM`` (or ``GPT2LMHeadModel``) for ``config``."""
+    if architecture(config) == "gpt2":
+        return gpt2_config(config, eos_token_id)
     return {
         "architectures": ["LlamaForCausalLM"], "model_type": "llama",
         "vocab_size": config.vocab_size, "hidden_size": config.d_model,
@@ -76,9 +96,12 @@ def hf_config(config: ModelConfig, eos_token_id: int | None = None) -> dict:
 
 
 def hf_state_dict(model: TinyLLM) -> dict[str, torch.Tensor]:
-    """``model``'s weights under ``LlamaForCausalLM``'s names (a tied head stored once)."""
+    """``model``'s weights under ``LlamaForCausalLM``'s (or ``GPT2LMHeadModel``'s) names, float32;
+    a tied head is stored once."""
     config = model.config
-    _check_llama(config)
+    if architecture(config) == "gpt2":
+        tensors = gpt2_state_dict(model.state_dict(), config)
+        return {name: t.detach().float().contiguous() for name, t in tensors.items()}
     tensors = {}
     for name, value in model.state_dict().items():
         if name == "lm_head.weight":
@@ -105,6 +128,7 @@ def export_hf(model: TinyLLM, tokenizer: BPETokenizer, folder: str | os.PathLike
     model, which also gets `CHAT_TEMPLATE`), else ``<|endoftext|>``; special tokens stay special
     (never split).
     """
+    architecture(model.config)  # refuse a model with no Hugging Face twin before writing anything
     if tokenizer.n_vocab != model.config.vocab_size:
         raise HFFormatError(f"the tokenizer has {tokenizer.n_vocab} ids but the model's vocab_size "
                             f"is {model.config.vocab_size}; export the tokenizer the model was trained with")
@@ -134,9 +158,15 @@ def export_hf(model: TinyLLM, tokenizer: BPETokenizer, folder: str | os.PathLike
 
 
 def config_from_hf(hf: dict) -> ModelConfig:
-    """The ``ModelConfig`` of a Hugging Face Llama ``config.json`` (a dict)."""
+    """The ``ModelConfig`` of a Hugging Face Llama or GPT-2 ``config.json`` (a dict)."""
+    if hf.get("model_type") == "gpt2":
+        try:
+            return config_from_gpt2(hf)
+        except ValueError as error:
+            raise HFFormatError(str(error)) from None
     if hf.get("model_type") != "llama":
-        raise HFFormatError(f"model_type={hf.get('model_type')!r}: only Llama folders load into TinyLLM")
+        raise HFFormatError(f"model_type={hf.get('model_type')!r}: only Llama and GPT-2 folders "
+                            "load into TinyLLM")
     rope = hf.get("rope_parameters") or hf.get("rope_scaling") or {}
     problems = []
     if hf.get("hidden_act", "silu") != "silu":
@@ -163,7 +193,7 @@ def config_from_hf(hf: dict) -> ModelConfig:
 
 
 def load_hf(folder: str | os.PathLike) -> TinyLLM:
-    """A ``TinyLLM`` (float32, eval mode) from a local Hugging Face Llama folder.
+    """A ``TinyLLM`` (float32, eval mode) from a local Hugging Face Llama or GPT-2 folder.
 
     Reads ``config.json`` and ``model.safetensors`` (or the shards named in
     ``model.safetensors.index.json``).
@@ -172,7 +202,8 @@ def load_hf(folder: str | os.PathLike) -> TinyLLM:
     if not (folder / "config.json").is_file():
         raise HFFormatError(f"{folder} has no config.json; give a folder written by save_pretrained "
                             "or `python -m tinyllm export --format hf`")
-    config = config_from_hf(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+    hf = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config = config_from_hf(hf)
     index = folder / "model.safetensors.index.json"
     if index.is_file():
         files = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
@@ -185,12 +216,12 @@ def load_hf(folder: str | os.PathLike) -> TinyLLM:
     for file in files:
         with safe_open(folder / file, framework="pt") as f:
             for name in f.keys():
-                if name.endswith("rotary_emb.inv_freq"):  # a cache older files stored
-                    continue
-                key = name.removeprefix("model.")
-                if key == "lm_head.weight" and config.tie_embeddings:
-                    continue
-                weights[key] = f.get_tensor(name).float()
+                if not name.endswith("rotary_emb.inv_freq"):  # a cache older Llama files stored
+                    weights[name.removeprefix("model.")] = f.get_tensor(name).float()
+    if hf["model_type"] == "gpt2":
+        weights = weights_from_gpt2(weights, config)
+    if config.tie_embeddings:
+        weights.pop("lm_head.weight", None)
     model = TinyLLM(config)
     expected = {n for n in model.state_dict() if not (config.tie_embeddings and n == "lm_head.weight")}
     if set(weights) != expected:
