@@ -130,6 +130,29 @@ def test_windows_read_at_random_offsets_and_validation_touches(tmp_path):
         TokenWindows(tokens, 0, 20, 16, random_offsets=True)
 
 
+def test_bits_per_byte_uses_the_held_out_texts_own_bytes(tmp_path, monkeypatch):
+    from tinyllm.data.prepare import prepare_data
+    from tinyllm.data.tokens import text_bytes
+    from tinyllm.recipes import apply_overrides, get_recipe
+
+    monkeypatch.setenv("TINYLLM_CACHE", str(tmp_path / "cache"))
+    # English, then a Chinese tail, which the smoke recipe's 320-token BPE (trained on the first,
+    # English, characters) splits into single bytes: fewer bytes per token than the average.
+    english = data_file("tinytales/sample_en.txt").read_text(encoding="utf-8")
+    chinese = data_file("tinytales/sample_zh.txt").read_text(encoding="utf-8")
+    write(tmp_path, "a.txt", english * 3)
+    write(tmp_path, "b.txt", chinese)
+    recipe = apply_overrides(get_recipe("smoke"), ["data.corpus=text", f"data.path={tmp_path / '*.txt'}",
+                                                   "data.val_share=0.2"])
+    data = prepare_data(recipe, progress=False)
+    tokens = data.val.tokens
+    val_ids = tokens.read(data.val.start, tokens.n_tokens - data.val.start).tolist()
+    val_bytes = data.tokenizer.decode_bytes(i for i in val_ids if i != data.tokenizer.eot_token)
+    assert data.bytes_per_token == pytest.approx(len(val_bytes) / len(val_ids))
+    assert data.bytes_per_token < 0.9 * tokens.n_bytes / tokens.n_tokens  # not the corpus's average
+    assert text_bytes(tokens, data.tokenizer, 0, tokens.n_tokens, chunk=7) == tokens.n_bytes  # one separator: 0 bytes
+
+
 def test_train_command_on_your_own_text(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TINYLLM_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)

@@ -17,7 +17,7 @@ from typing import Any
 from torch.utils.data import Dataset
 
 from tinyllm.data.corpora import load_corpus
-from tinyllm.data.tokens import split_windows, text_files, token_file
+from tinyllm.data.tokens import split_windows, text_bytes, text_files, token_file
 from tinyllm.data.windows import WindowDataset, concat_ids, tokenize_dataset
 from tinyllm.paths import SHIPPED_FILES, data_file
 from tinyllm.tokenizers import BPETokenizer
@@ -144,9 +144,10 @@ def prepare_text(recipe: Any, tokenizer: BPETokenizer | None = None, progress: b
         tokenizer = load_tokenizer(spec.tokenizer, model.vocab_size)
     tokens = token_file(files, tokenizer, progress=progress)
     train, val = split_windows(tokens, spec.seq_len, spec.val_share, seed=recipe.train.seed)
-    # The corpus's average, as the validation text's own byte count is not kept.
+    # The held-out tail's own bytes per token: a corpus can change language or style near its end.
+    val_tokens = tokens.n_tokens - val.start
     return PreparedData(train=train, val=val, tokenizer=tokenizer,
-                        bytes_per_token=tokens.n_bytes / tokens.n_tokens)
+                        bytes_per_token=text_bytes(tokens, tokenizer, val.start, tokens.n_tokens) / val_tokens)
 
 
 def prepare_data(recipe: Any, tokenizer: BPETokenizer | None = None, progress: bool = True) -> PreparedData:

@@ -108,7 +108,7 @@ class TokenFile:
     path: Path
     dtype: str
     n_tokens: int
-    n_bytes: int  # UTF-8 bytes of text encoded (for bits per byte)
+    n_bytes: int  # UTF-8 bytes of all the files (`text_bytes` counts a range of ids)
 
     def read(self, start: int, count: int) -> np.ndarray:
         """Ids ``start .. start + count - 1``, read from disk (nothing stays mapped)."""
@@ -190,6 +190,18 @@ class TokenWindows(Dataset):
         ids = torch.from_numpy(self.tokens.read(self.start + index * self.seq_len + shift, self.seq_len + 1)
                                .astype(np.int64))
         return ids[:-1], ids[1:]
+
+
+def text_bytes(tokens: TokenFile, tokenizer: BPETokenizer, start: int, end: int,
+               chunk: int = 1 << 20) -> int:
+    """UTF-8 bytes of the text that ids ``start .. end - 1`` decode to, read ``chunk`` ids at a
+    time; special tokens (the ``<|endoftext|>`` between files) count no bytes, as in the
+    TinyTales validation split (`tinyllm.data.prepare`)."""
+    # Each id's byte length, looked up for a whole chunk at once instead of decoding it.
+    lengths = np.zeros(max(*tokenizer._ranks.values(), *tokenizer.special_tokens.values()) + 1, dtype=np.int64)
+    for piece, rank in tokenizer._ranks.items():
+        lengths[rank] = len(piece)
+    return sum(int(lengths[tokens.read(s, min(chunk, end - s))].sum()) for s in range(start, end, chunk))
 
 
 def split_windows(tokens: TokenFile, seq_len: int, val_share: float, seed: int = 0) -> tuple[TokenWindows, TokenWindows]:
