@@ -80,12 +80,16 @@ def test_exported_chat_model_stops_at_end_of_turn(exported):
     assert config["eos_token_id"] == hf_model.generation_config.eos_token_id == tokenizer.special_tokens[expected]
 
 
-# Random models cover what the shipped ones do not: untied heads, biases, interleaved RoPE.
+# Random models cover what the shipped ones do not: untied heads, biases, interleaved RoPE, and
+# GPT-2-style models (each with its reference twin, mapped independently in tests/hf_reference.py).
 VARIANTS = {
-    "untied-mha": dict(n_heads=4, n_kv_heads=4, tie_embeddings=False),
-    "gqa-bias": dict(n_heads=4, n_kv_heads=2, bias=True, eps=1e-6, rope_theta=500.0),
-    "interleaved": dict(n_heads=4, n_kv_heads=2, rope_layout="interleaved"),
+    "llama-untied-mha": (llama_style, hf_llama, dict(n_heads=4, n_kv_heads=4, tie_embeddings=False)),
+    "llama-gqa-bias": (llama_style, hf_llama, dict(n_heads=4, n_kv_heads=2, bias=True, eps=1e-6, rope_theta=500.0)),
+    "llama-interleaved": (llama_style, hf_llama, dict(n_heads=4, n_kv_heads=2, rope_layout="interleaved")),
+    "gpt2-tied": (gpt2_style, hf_gpt2, dict(n_heads=4)),
+    "gpt2-untied": (gpt2_style, hf_gpt2, dict(n_heads=4, tie_embeddings=False, eps=1e-6)),
 }
+ARCHITECTURES = {llama_style: "LlamaForCausalLM", gpt2_style: "GPT2LMHeadModel"}
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +99,14 @@ def small_tokenizer():
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
-def test_export_equals_the_reference_llama(name, small_tokenizer, tmp_path):
-    config = llama_style(vocab_size=300, context_length=64, d_model=64, n_layers=2, d_ff=96,
-                         **VARIANTS[name])
+def test_export_equals_the_reference(name, small_tokenizer, tmp_path):
+    style, twin, variant = VARIANTS[name]
+    config = style(vocab_size=300, context_length=64, d_model=64, n_layers=2, d_ff=96, **variant)
     model = random_model(config, seed=len(name))
     export_hf(model, small_tokenizer, tmp_path)
     loaded = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
-    reference = hf_llama(config, model)  # built independently, in tests/hf_reference.py
+    assert type(loaded).__name__ == ARCHITECTURES[style]
+    reference = twin(config, model)
     ids = ids_for(config)
     with torch.no_grad():
         assert_close(loaded(ids).logits, model(ids), atol=1e-5, rtol=0)
@@ -139,22 +144,6 @@ alphabet = st.sampled_from(list("abcXYZ 019\n\t.,!?'") + list("狐狸森林里�
 def test_exported_tokenizer_agrees_on_any_text(exported, text):
     _, tokenizer, _, hf_tokenizer, _ = exported
     assert hf_tokenizer(text)["input_ids"] == tokenizer.encode(text)
-
-
-@pytest.mark.parametrize("tied", [True, False])
-def test_export_equals_the_reference_gpt2(tied, small_tokenizer, tmp_path):
-    config = gpt2_style(vocab_size=300, context_length=64, d_model=48, n_heads=3, n_layers=2,
-                        d_ff=100, tie_embeddings=tied)
-    model = random_model(config, seed=3)
-    export_hf(model, small_tokenizer, tmp_path)
-    loaded = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
-    assert type(loaded).__name__ == "GPT2LMHeadModel"
-    reference = hf_gpt2(config, model)  # built independently, in tests/hf_reference.py
-    ids = ids_for(config)
-    with torch.no_grad():
-        assert_close(loaded(ids).logits, model(ids), atol=1e-5, rtol=0)
-        assert_close(loaded(ids).logits, reference(ids).logits, atol=1e-5, rtol=0)
-    assert_close(load_hf(tmp_path)(ids), model(ids), atol=1e-5, rtol=0)  # and back
 
 
 def random_gpt2(tied: bool) -> torch.nn.Module:
