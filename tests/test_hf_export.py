@@ -22,10 +22,10 @@ from torch.testing import assert_close
 
 from tinyllm.__main__ import main
 from tinyllm.config import gpt2_style, llama_style
-from tinyllm.hf import HFFormatError, export_hf, load_hf
+from tinyllm.hf import HFFormatError, export_hf, load_hf, load_hf_tokenizer
 from tinyllm.paths import data_file
 from tinyllm.shipped import load_pretrained
-from tinyllm.tokenizers import BPETokenizer
+from tinyllm.tokenizers import ENDOFTEXT, BPETokenizer
 
 transformers = pytest.importorskip("transformers", reason="needs the reference extra: pip install -e .[ref]")
 
@@ -61,6 +61,13 @@ def test_exported_tokenizer_gives_our_ids_and_text(exported, kind):
     assert hf_tokenizer(text)["input_ids"] == ids
     assert hf_tokenizer.decode(ids) == text
     assert hf_tokenizer.convert_tokens_to_ids("<|endoftext|>") == tokenizer.eot_token
+
+
+def test_exported_tokenizer_reads_back_as_ours(exported):
+    _, tokenizer, _, _, folder = exported
+    back = load_hf_tokenizer(folder)
+    assert back._ranks == tokenizer._ranks and back.special_tokens == tokenizer.special_tokens
+    assert back.pattern == tokenizer.pattern
 
 
 def test_exported_model_gives_our_logits(exported):
@@ -177,6 +184,59 @@ def test_transformers_gpt2_folder_loads_into_tinyllm(layout, tmp_path):
     assert expected.abs().max() > 1.0
     assert_close(ours(ids), expected, atol=1e-5, rtol=0)
     assert ours.config.tie_embeddings == (layout != "untied")
+
+
+@pytest.fixture(scope="module")
+def gpt2_format_tokenizer():
+    """A byte-level BPE trained by Hugging Face's tokenizers library, saved in GPT-2's format:
+    ByteLevel's own regex, no Split; merge ids follow the trainer, special token first."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    text = texts()["english"] + texts()["chinese"]
+    hf = Tokenizer(models.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    hf.train_from_iterator([text], trainers.BpeTrainer(
+        vocab_size=600, special_tokens=[ENDOFTEXT], show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    return hf
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet, max_size=60))
+def test_a_gpt2_format_tokenizer_reads_into_ours_with_its_ids(gpt2_format_tokenizer, tmp_path_factory, text):
+    folder = tmp_path_factory.getbasetemp() / "gpt2-format"
+    if not (folder / "tokenizer.json").exists():
+        folder.mkdir(exist_ok=True)
+        gpt2_format_tokenizer.save(str(folder / "tokenizer.json"))
+    ours = load_hf_tokenizer(folder)
+    text = text + ENDOFTEXT + texts()["english"][:200]
+    assert ours.encode(text, allowed_special="all") == gpt2_format_tokenizer.encode(text).ids
+
+
+def test_other_tokenizers_are_refused(gpt2_format_tokenizer, tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from tinyllm.hf_tokenizer import bytes_to_unicode
+
+    def refused(document, message):
+        (tmp_path / "tokenizer.json").write_text(json.dumps(document))
+        with pytest.raises(HFFormatError, match=message):
+            load_hf_tokenizer(tmp_path)
+
+    document = json.loads(gpt2_format_tokenizer.to_str())
+    merges = document["model"]["merges"]
+    refused(document | {"model": document["model"] | {"merges": [merges[1], merges[0], *merges[2:]]}},
+            "out of id order")
+    # "abc" listed as a + bc, but tiktoken's rule merges a + b first (lower id), then ab + c.
+    vocab = {c: b for b, c in bytes_to_unicode().items()} | {"ab": 256, "bc": 257, "abc": 258}
+    refused(document | {"model": document["model"] | {"vocab": vocab, "merges": [["a", "b"], ["b", "c"], ["a", "bc"]]},
+                        "added_tokens": []}, "not the one tiktoken's rule makes for b'abc'")
+    wordpiece = Tokenizer(models.WordPiece({"[UNK]": 0, "a": 1}, unk_token="[UNK]"))
+    wordpiece.pre_tokenizer = pre_tokenizers.Whitespace()
+    refused(json.loads(wordpiece.to_str()), "only byte-level BPE")
+    with pytest.raises(HFFormatError, match="no tokenizer.json"):
+        load_hf_tokenizer(tmp_path / "none")
 
 
 def test_gpt2_small_config_is_the_course_gpt2_124m():

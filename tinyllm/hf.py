@@ -9,7 +9,8 @@ and ``tokenizer_config.json``, which ``AutoModelForCausalLM.from_pretrained(fold
 ``AutoTokenizer.from_pretrained(folder)`` load offline (tests/test_hf_export.py checks equal
 logits and token ids). Writing needs only ``json`` and ``safetensors``; transformers is not
 imported here. `load_hf` reads such a folder (or any local Llama or GPT-2 checkpoint folder
-of ``transformers``) into a ``TinyLLM``.
+of ``transformers``) into a ``TinyLLM``, and `load_hf_tokenizer` its byte-level BPE
+``tokenizer.json`` into a `BPETokenizer`.
 
 Two architectures have a Hugging Face twin: a model with RMSNorm, RoPE and SwiGLU
 (``llama_style``) is a ``LlamaForCausalLM``; one with LayerNorm, learned positions, GELU and
@@ -37,7 +38,7 @@ from tinyllm.hf_gpt2 import (
     gpt2_state_dict,
     weights_from_gpt2,
 )
-from tinyllm.hf_tokenizer import hf_tokenizer_json
+from tinyllm.hf_tokenizer import HFTokenizerError, hf_tokenizer_json, tokenizer_from_hf_json
 from tinyllm.model import TinyLLM
 from tinyllm.rope import interleaved_to_half_permutation
 from tinyllm.tokenizers import ENDOFTEXT, BPETokenizer
@@ -229,3 +230,20 @@ def load_hf(folder: str | os.PathLike) -> TinyLLM:
                             f"{sorted(expected - set(weights))[:5]}, unexpected {sorted(set(weights) - expected)[:5]}")
     model.load_state_dict(weights, strict=False)  # strict=False: a tied head is filled by the tie
     return model.eval()
+
+
+def load_hf_tokenizer(folder: str | os.PathLike) -> BPETokenizer:
+    """The `BPETokenizer` of a Hugging Face folder's ``tokenizer.json`` (byte-level BPE: ours,
+    GPT-2's, Llama 3's), giving the ids ``AutoTokenizer`` gives.
+
+    Raises:
+        HFFormatError: no ``tokenizer.json``, or another kind of tokenizer (the message says which).
+    """
+    path = Path(folder) / "tokenizer.json"
+    if not path.is_file():
+        raise HFFormatError(f"{folder} has no tokenizer.json; give a folder written by "
+                            "`python -m tinyllm export --format hf` or a tokenizer's save_pretrained")
+    try:
+        return tokenizer_from_hf_json(json.loads(path.read_text(encoding="utf-8")))
+    except HFTokenizerError as error:
+        raise HFFormatError(f"{path}: {error}") from None

@@ -2,6 +2,8 @@
 
 Beyond the course (README, "Beyond the course"): `tinyllm.hf` writes this file next to an
 exported model. Only ``json`` is needed here; the ``tokenizers`` library reads the result.
+`tokenizer_from_hf_json` reads such a file back, and any other byte-level BPE file (GPT-2's,
+Llama 3's) whose merges follow tiktoken's rule, into a `BPETokenizer`.
 
 Our tokenizer is tiktoken-style: ranks (token bytes -> id) and a pre-tokenisation regex. Hugging
 Face's byte-level BPE (GPT-2, Llama 3) is the same algorithm written differently:
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinyllm.tokenizers import BPETokenizer
+from tinyllm.tokenizers import GPT2_PATTERN, BPETokenizer
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -92,3 +94,72 @@ def hf_tokenizer_json(tokenizer: BPETokenizer) -> dict[str, Any]:
             "merges": merges,
         },
     }
+
+
+class HFTokenizerError(ValueError):
+    """A ``tokenizer.json`` that is not a byte-level BPE `BPETokenizer` can reproduce."""
+
+
+def _pattern(pre_tokenizer: dict | None) -> str:
+    """The pre-tokenisation regex of a byte-level ``pre_tokenizer`` (GPT-2's when ByteLevel splits)."""
+    steps = (pre_tokenizer or {}).get("pretokenizers", [pre_tokenizer]) if pre_tokenizer else []
+    splits = [s for s in steps if s.get("type") == "Split"]
+    levels = [s for s in steps if s.get("type") == "ByteLevel"]
+    if len(levels) != 1 or len(steps) != len(splits) + 1 or levels[0].get("add_prefix_space"):
+        raise HFTokenizerError(f"pre_tokenizer {pre_tokenizer!r}: only ByteLevel (add_prefix_space "
+                               "false), alone or after one regex Split, is a tiktoken-style BPE")
+    if splits:
+        if len(splits) > 1 or levels[0].get("use_regex") or "Regex" not in splits[0].get("pattern", {}):
+            raise HFTokenizerError("pre_tokenizer: one Split by a Regex, then ByteLevel without its own regex")
+        return splits[0]["pattern"]["Regex"]
+    if levels[0].get("use_regex", True):
+        return GPT2_PATTERN  # ByteLevel's built-in split is GPT-2's regex
+    raise HFTokenizerError("pre_tokenizer: ByteLevel with use_regex false and no Split never cuts the text")
+
+
+def tokenizer_from_hf_json(document: dict[str, Any]) -> BPETokenizer:
+    """A `BPETokenizer` from a ``tokenizer.json`` document: the same ids on any text.
+
+    Reads byte-level BPE files (ours, GPT-2's, Llama 3's); ``added_tokens`` marked special
+    become special tokens.
+
+    Raises:
+        HFTokenizerError: another kind of tokenizer (SentencePiece, WordPiece, a normalizer), or
+            merges that tiktoken's rule (merge the adjacent pair with the lowest-ranked result)
+            would apply in another order, so that the ids could differ.
+    """
+    model = document.get("model") or {}
+    if model.get("type") != "BPE" or model.get("byte_fallback") or document.get("normalizer"):
+        raise HFTokenizerError(f"model type {model.get('type')!r} (byte_fallback "
+                               f"{model.get('byte_fallback')}, normalizer {document.get('normalizer')!r}): "
+                               "only byte-level BPE without a normalizer reads into a BPETokenizer")
+    pattern = _pattern(document.get("pre_tokenizer"))
+    special = {t["content"]: t["id"] for t in document.get("added_tokens", []) if t.get("special")}
+    shown = {c: b for b, c in bytes_to_unicode().items()}
+    try:
+        ranks = {bytes(shown[c] for c in text): i for text, i in model["vocab"].items()
+                 if not (text in special and special[text] == i)}
+    except KeyError as error:
+        raise HFTokenizerError(f"vocabulary character {error.args[0]!r} is not one of ByteLevel's "
+                               "256: not a byte-level vocabulary") from None
+    tokenizer = BPETokenizer(ranks, special, pattern)
+    merges = model.get("merges", [])
+    if len(merges) != sum(len(token) > 1 for token in ranks):
+        raise HFTokenizerError(f"{len(merges)} merges for {sum(len(t) > 1 for t in ranks)} multi-byte "
+                               "tokens: each token longer than a byte must come from one merge")
+    # Hugging Face applies the listed merges in list order; tiktoken merges the adjacent pair
+    # whose result has the lowest id. The two agree when the ids rise along the list and each
+    # token's merge is the one tiktoken's rule reaches (merge_pair).
+    previous = -1
+    for merge in merges:
+        a, b = merge.split(" ") if isinstance(merge, str) else merge  # older files: "a b"
+        a, b = (bytes(shown[c] for c in part) for part in (a, b))
+        try:
+            consistent = ranks.get(a + b, -1) > previous and merge_pair(ranks, a + b) == (a, b)
+        except ValueError:
+            consistent = False
+        if not consistent:
+            raise HFTokenizerError(f"merge {merge!r} is out of id order or not the one tiktoken's rule "
+                                   f"makes for {(a + b)!r}, so the ids could differ from Hugging Face's")
+        previous = ranks[a + b]
+    return tokenizer
