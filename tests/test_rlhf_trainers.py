@@ -15,7 +15,7 @@ from tinyllm.data.prepare import RecipeError
 from tinyllm.lora import add_lora, disable_adapter
 from tinyllm.rlhf.compare import compare_with_sft
 from tinyllm.rlhf.grpo_train import grpo_update
-from tinyllm.rlhf.policy import request_batches, training_requests
+from tinyllm.rlhf.policy import shuffled_batches, training_requests
 from tinyllm.rlhf.prompts import rlhf_tasks
 from tinyllm.rlhf.reward_model import RewardModel
 from tinyllm.rlhf.rewards import HERO_COUNT_CAP, hero_count, reward_function
@@ -89,14 +89,14 @@ def test_select_and_rollout_kl():
     assert torch.equal(part.ids, ro.batch.ids[[2, 0]]) and part.prompt_width == ro.batch.prompt_width
 
 
-def test_request_batches_cover_every_request_once_per_epoch():
+def test_shuffled_batches_cover_every_request_once_per_epoch():
     tasks = list(range(10))
-    batches = request_batches(tasks, 4, seed=0)
+    batches = shuffled_batches(tasks, 4, seed=0)
     seen = [t for _ in range(5) for t in next(batches)]  # 20 = two epochs
     assert sorted(seen) == sorted(tasks * 2)
-    assert [next(request_batches(tasks, 4, 1)) for _ in range(2)][0] == next(request_batches(tasks, 4, 1))
+    assert [next(shuffled_batches(tasks, 4, 1)) for _ in range(2)][0] == next(shuffled_batches(tasks, 4, 1))
     with pytest.raises(ValueError, match="batch_size"):
-        next(request_batches([], 4, 0))
+        next(shuffled_batches([], 4, 0))
 
 
 def test_training_requests_alternate_languages():

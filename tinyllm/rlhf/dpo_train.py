@@ -26,7 +26,14 @@ import torch
 from tinyllm.model import TinyLLM
 from tinyllm.optim import lr_at
 from tinyllm.rlhf.dpo import dpo_batch_loss
-from tinyllm.rlhf.policy import Recipe, adamw, lora_policy, save_policy, training_requests
+from tinyllm.rlhf.policy import (
+    Recipe,
+    adamw,
+    lora_policy,
+    save_policy,
+    shuffled_batches,
+    training_requests,
+)
 from tinyllm.rlhf.preferences import PreferencePair, collate, label_pairs, sample_replies
 from tinyllm.rlhf.reward_train import LABEL_TEMPERATURE, SAMPLE_TEMPERATURE
 from tinyllm.tokenizers import BPETokenizer
@@ -56,15 +63,11 @@ def dpo_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
         print(f"dpo: {len(pairs)} labelled pairs from {len(training_requests(recipe))} requests "
               f"({time.process_time() - start:.0f} CPU s)")
     optimizer = adamw(params, cfg)
-    generator = torch.Generator().manual_seed(cfg.seed)
-    order: list[int] = []
+    batches = shuffled_batches(pairs, cfg.batch_size, cfg.seed)
     log = []
     model.train()
     for step in range(cfg.max_steps):
-        if len(order) < cfg.batch_size:
-            order += torch.randperm(len(pairs), generator=generator).tolist()
-        chosen, rejected = collate([pairs[i] for i in order[:cfg.batch_size]])
-        del order[:cfg.batch_size]
+        chosen, rejected = collate(next(batches))
         loss, chosen_rewards, rejected_rewards = dpo_batch_loss(model, chosen, rejected, beta=recipe.rl.beta)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

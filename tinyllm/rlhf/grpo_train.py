@@ -4,7 +4,7 @@ Taught in notebook 10 (RLHF); run by ``python -m tinyllm train --recipe grpo``.
 
 Each of ``max_steps`` steps:
 
-1. takes ``batch_size`` training requests (`policy.request_batches`) and samples
+1. takes ``batch_size`` training requests (`policy.shuffled_batches`) and samples
    ``rl.group_size`` replies to each from the LoRA policy at ``rl.temperature``
    (`rollout.rollout`, which also keeps their per-token log-probs under the policy and the
    reference, ``(n * G, C)``);
@@ -33,8 +33,8 @@ from tinyllm.rlhf.policy import (
     Recipe,
     adamw,
     lora_policy,
-    request_batches,
     save_policy,
+    shuffled_batches,
     training_requests,
 )
 from tinyllm.rlhf.rewards import reward_function
@@ -96,7 +96,7 @@ def grpo_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None,
         reward_model = load_shipped_reward_model()
     score = reward_function(rl, reward_model)
     optimizer = adamw(params, cfg)
-    batches = request_batches(training_requests(recipe), cfg.batch_size, cfg.seed)
+    batches = shuffled_batches(training_requests(recipe), cfg.batch_size, cfg.seed)
     torch.manual_seed(cfg.seed)
     start, log = time.process_time(), []
     for step in range(cfg.max_steps):

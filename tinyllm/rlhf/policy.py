@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -30,6 +30,7 @@ from tinyllm.tinytales import InstructionTask
 from tinyllm.tokenizers import BPETokenizer
 from tinyllm.train_config import TrainConfig
 
+T = TypeVar("T")
 #: A ``tinyllm.recipes.Recipe`` (not imported: ``recipes`` imports the trainers to register them).
 Recipe = Any
 
@@ -63,16 +64,17 @@ def training_requests(recipe: Recipe) -> list[InstructionTask]:
     return [task for row in zip(*per_lang, strict=True) for task in row]
 
 
-def request_batches(tasks: list[InstructionTask], batch_size: int, seed: int) -> Iterator[list[InstructionTask]]:
-    """Endless batches of ``batch_size`` requests: the list shuffled by ``seed``, epoch after epoch."""
-    if not tasks or batch_size < 1:
-        raise ValueError(f"need requests and batch_size >= 1, got {len(tasks)} and {batch_size}")
+def shuffled_batches(items: Sequence[T], batch_size: int, seed: int) -> Iterator[list[T]]:
+    """Endless batches of ``batch_size`` items (requests, preference pairs or groups): the list
+    shuffled by ``seed``, epoch after epoch; an epoch's leftovers start the next batch."""
+    if not items or batch_size < 1:
+        raise ValueError(f"need items and batch_size >= 1, got {len(items)} and {batch_size}")
     generator = torch.Generator().manual_seed(seed)
     order: list[int] = []
     while True:
         if len(order) < batch_size:
-            order += torch.randperm(len(tasks), generator=generator).tolist()
-        yield [tasks[i] for i in order[:batch_size]]
+            order += torch.randperm(len(items), generator=generator).tolist()
+        yield [items[i] for i in order[:batch_size]]
         del order[:batch_size]
 
 

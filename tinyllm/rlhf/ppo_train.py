@@ -37,8 +37,8 @@ from tinyllm.rlhf.policy import (
     Recipe,
     adamw,
     lora_policy,
-    request_batches,
     save_policy,
+    shuffled_batches,
     training_requests,
 )
 from tinyllm.rlhf.ppo import (
@@ -144,7 +144,7 @@ def ppo_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
     reward_fn = reward_function(rl, reward_model)
     value_head = ValueHead(model.config.d_model)  # zero-initialised: first values all 0
     optimizer = adamw(params + list(value_head.parameters()), cfg)
-    requests = request_batches(training_requests(recipe), cfg.batch_size, cfg.seed)
+    requests = shuffled_batches(training_requests(recipe), cfg.batch_size, cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     start, log = time.process_time(), []
     for step in range(cfg.max_steps):

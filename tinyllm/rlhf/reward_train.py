@@ -31,6 +31,7 @@ from tinyllm.data.prepare import RecipeError
 from tinyllm.model import TinyLLM
 from tinyllm.optim import lr_at
 from tinyllm.rlhf.labeler import prefer
+from tinyllm.rlhf.policy import adamw, shuffled_batches
 from tinyllm.rlhf.preferences import Samples, distinct_pairs, sample_replies
 from tinyllm.rlhf.prompts import rlhf_tasks
 from tinyllm.rlhf.reward_model import RewardModel, bradley_terry_loss, save_reward_model
@@ -125,17 +126,12 @@ def train_reward_model(model: RewardModel, groups: Sequence[Group], cfg: TrainCo
     that require grad (the head and the backbone, or the head and a LoRA adapter). Returns the
     loss of each step."""
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
-                                  weight_decay=cfg.weight_decay)
-    generator = torch.Generator().manual_seed(cfg.seed)
-    order: list[int] = []
+    optimizer = adamw(params, cfg)
+    batches = shuffled_batches(groups, cfg.batch_size, cfg.seed)
     losses = []
     model.train()
     for step in range(cfg.max_steps):
-        if len(order) < cfg.batch_size:  # a new epoch: a fresh shuffle after what is left
-            order += torch.randperm(len(groups), generator=generator).tolist()
-        batch = [groups[i] for i in order[:cfg.batch_size]]
-        del order[:cfg.batch_size]
+        batch = next(batches)
         loss = group_loss(group_rewards(model, batch, pad_id), batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
