@@ -15,7 +15,7 @@ from tinyllm.data.prepare import RecipeError
 from tinyllm.lora import add_lora, disable_adapter
 from tinyllm.rlhf.compare import compare_with_sft
 from tinyllm.rlhf.grpo_train import grpo_update
-from tinyllm.rlhf.policy import shuffled_batches, training_requests
+from tinyllm.rlhf.policy import lora_policy, shuffled_batches, training_requests
 from tinyllm.rlhf.prompts import rlhf_tasks
 from tinyllm.rlhf.reward_model import RewardModel
 from tinyllm.rlhf.rewards import HERO_COUNT_CAP, hero_count, reward_function
@@ -136,6 +136,17 @@ def test_a_fresh_adapter_ties_with_the_sft_model():
             assert figures[f"{decoding}_true_score"] == figures[f"{decoding}_sft_true_score"]
         assert figures["kl"] == pytest.approx(0.0, abs=1e-5)
         assert figures["rm_score"] == pytest.approx(figures["sft_rm_score"], abs=1e-5)
+
+
+def test_the_policy_adapter_starts_the_same_in_every_run():
+    recipe = recipes.get_recipe("dpo")
+    starts = []
+    for _ in range(2):
+        model, tokenizer = load_pretrained("sft")
+        torch.rand(5)  # whatever drew from the global generator before
+        lora_policy(recipe, model, tokenizer)
+        starts.append({k: v for k, v in model.state_dict().items() if "lora_A" in k})
+    assert starts[0].keys() and all(torch.equal(v, starts[1][k]) for k, v in starts[0].items())
 
 
 @pytest.mark.parametrize("name", ["dpo", "grpo"])
