@@ -38,6 +38,14 @@ def test_open_refuses_missing_and_odd_sized_files(tmp_path):
     (tmp_path / "odd.bin").write_bytes(b"\x01\x02\x03")
     with pytest.raises(ValueError, match="2 bytes per token"):
         open_token_file(tmp_path / "odd.bin")
+    (tmp_path / "six.bin").write_bytes(np.array([1, 70_000], dtype="<u4").tobytes()[:6])
+    with pytest.raises(ValueError, match="uint32 token file holds 4 bytes per token"):
+        open_token_file(tmp_path / "six.bin", "uint32")
+
+
+def test_uint32_files_open_too(tmp_path):
+    (tmp_path / "big.bin").write_bytes(np.array([1, 70_000], dtype="<u4").tobytes())
+    assert open_token_file(tmp_path / "big.bin", "uint32").tolist() == [1, 70_000]
 
 
 def test_random_windows_are_slices_shifted_by_one(tmp_path):

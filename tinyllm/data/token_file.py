@@ -52,21 +52,24 @@ def write_token_file(ids: Sequence[int] | torch.Tensor, path: str | os.PathLike)
     return path
 
 
-def open_token_file(path: str | os.PathLike) -> np.memmap:
+def open_token_file(path: str | os.PathLike, dtype: str = "uint16") -> np.memmap:
     """Memory-map a file written by `write_token_file`: a read-only ``(n,)`` uint16 array.
+
+    ``dtype="uint32"`` opens the 4-byte files that `tinyllm.data.tokens` writes for
+    vocabularies beyond 65,536 ids.
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: its size is odd, so it is not a file of 2-byte ids.
+        ValueError: its size is not a whole number of ids, so it is not a file of ``dtype`` ids.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no token file at {path}; write one with write_token_file(ids, path)")
-    size = path.stat().st_size
-    if size % 2 or size == 0:
-        raise ValueError(f"{path} has {size} bytes; a uint16 token file holds 2 bytes per token "
+    size, width = path.stat().st_size, np.dtype(dtype).itemsize
+    if size % width or size == 0:
+        raise ValueError(f"{path} has {size} bytes; a {dtype} token file holds {width} bytes per token "
                          "and at least one token (was it written by write_token_file?)")
-    return np.memmap(path, dtype=np.uint16, mode="r")
+    return np.memmap(path, dtype=dtype, mode="r")
 
 
 def random_windows(

@@ -12,8 +12,10 @@ tokenizer, so a second run reuses the file, and a changed file or tokenizer make
 Files are joined with ``<|endoftext|>`` between them (and that token in the text, as in
 TinyStories' .txt files, is the separator too).
 
-`TokenWindows` reads training windows from the file at random offsets, one small read per
-window, so a corpus far larger than memory trains in constant memory. The last ``val_share``
+The ``.bin`` file has the format of notebook 02's `tinyllm.data.token_file` (raw ids, no
+header), written in pieces instead of at once; `TokenWindows` reads training windows from it at
+random offsets through `open_token_file`, one small read per window, so a corpus far larger than
+memory trains in constant memory. The last ``val_share``
 of the tokens is held out for validation.
 """
 
@@ -33,6 +35,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from tinyllm.data.corpora import cache_dir
+from tinyllm.data.token_file import open_token_file
 from tinyllm.tokenizers import ENDOFTEXT, BPETokenizer
 from tinyllm.tokenizers.stream import encode_stream
 
@@ -111,9 +114,9 @@ class TokenFile:
     n_bytes: int  # UTF-8 bytes of all the files (`text_bytes` counts a range of ids)
 
     def read(self, start: int, count: int) -> np.ndarray:
-        """Ids ``start .. start + count - 1``, read from disk (nothing stays mapped)."""
-        return np.fromfile(self.path, dtype=self.dtype, count=count,
-                           offset=start * np.dtype(self.dtype).itemsize)
+        """Ids ``start .. start + count - 1``, read from disk (the map is dropped again: a
+        `TokenWindows` sent to DataLoader workers carries a path, not an open file)."""
+        return np.array(open_token_file(self.path, self.dtype)[start : start + count])
 
 
 def token_file(files: list[Path], tokenizer: BPETokenizer, folder: Path | None = None, *,
