@@ -13,11 +13,16 @@ MB text files in a temporary folder, then for each, in a fresh process:
    batch 4 x 32, windows read from the cached token file) and the process's peak memory.
 
 Goal (issue 15): the peak memory of training on 100 MB is nearly that on 10 MB. Measured on the
-2-core reference machine (shared), 1 December 2026::
+2-core reference machine (AVX-512, idle), 7 December 2026::
 
-     10.1 MB ->  1,980,618 tokens in  2.0 s (5.0 MB/s); peak 363 MB after tokenising, 433 MB after training
-    100.0 MB -> 19,549,307 tokens in 19.4 s (5.2 MB/s); peak 364 MB after tokenising, 436 MB after training
+     10.1 MB ->  1,980,618 tokens in  0.6 s (16.1 MB/s); peak 360 MB after tokenising, 434 MB after training
+    100.0 MB -> 19,549,307 tokens in  5.8 s (17.1 MB/s); peak 361 MB after tokenising, 438 MB after training
     peak memory 100 MB / 10 MB: 1.01x
+
+On 1 December, on a shared machine, 100 MB took 19.4 s (5.2 MB/s). Code changed since: on this
+machine, ``--mb 20 --small-mb 2`` tokenises 2.2 MB at 0.9 MB/s with the code of d67aa4f (the
+first token cache) and at 13.8 MB/s with today's (encode_stream's cut places, b7046b2, came
+between).
 """
 
 from __future__ import annotations
