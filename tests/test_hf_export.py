@@ -23,6 +23,7 @@ from torch.testing import assert_close
 from tinyllm.__main__ import main
 from tinyllm.config import gpt2_style, llama_style
 from tinyllm.hf import HFFormatError, export_hf, load_hf, load_hf_tokenizer
+from tinyllm.model import TinyLLM
 from tinyllm.paths import data_file
 from tinyllm.shipped import load_pretrained
 from tinyllm.tokenizers import ENDOFTEXT, BPETokenizer
@@ -121,26 +122,37 @@ def test_export_equals_the_reference(name, small_tokenizer, tmp_path):
     assert_close(load_hf(tmp_path)(ids), model(ids), atol=1e-5, rtol=0)  # and back
 
 
+def perturbed(reference: torch.nn.Module) -> torch.nn.Module:
+    """``reference`` in eval mode, its weights moved further from the init (logits of a few units)."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.add_(0.15 * torch.randn(p.shape, generator=generator))
+    return reference.eval()
+
+
+def assert_loads_with_its_logits(reference: torch.nn.Module, folder) -> TinyLLM:
+    """``load_hf(folder)`` computes ``reference``'s logits (within 1e-5); returns it."""
+    ours = load_hf(folder)
+    ids = torch.randint(0, 97, (2, 20), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = reference(ids).logits
+    assert expected.abs().max() > 1.0
+    assert_close(ours(ids), expected, atol=1e-5, rtol=0)
+    return ours
+
+
 @pytest.mark.parametrize("tied", [True, False])
 def test_transformers_llama_folder_loads_into_tinyllm(tied, tmp_path):
-    torch.manual_seed(0)
     hf_config = transformers.LlamaConfig(
         vocab_size=97, hidden_size=48, intermediate_size=80, num_hidden_layers=2,
         num_attention_heads=6, num_key_value_heads=2, max_position_embeddings=32,
         rms_norm_eps=1e-6, tie_word_embeddings=tied, attention_bias=not tied, mlp_bias=not tied,
         rope_parameters={"rope_type": "default", "rope_theta": 1000.0}, attn_implementation="eager",
     )
-    reference = transformers.LlamaForCausalLM(hf_config).eval()
-    with torch.no_grad():
-        for p in reference.parameters():
-            p.add_(0.15 * torch.randn_like(p))  # larger than the init: logits of a few units
+    reference = perturbed(transformers.LlamaForCausalLM(hf_config))
     reference.save_pretrained(tmp_path)
-    ours = load_hf(tmp_path)
-    ids = torch.randint(0, 97, (2, 20), generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        expected = reference(ids).logits
-    assert expected.abs().max() > 1.0
-    assert_close(ours(ids), expected, atol=1e-5, rtol=0)
+    assert_loads_with_its_logits(reference, tmp_path)
 
 
 alphabet = st.sampled_from(list("abcXYZ 019\n\t.,!?'") + list("狐狸森林里的小") + ["é", "😀"])
@@ -154,16 +166,11 @@ def test_exported_tokenizer_agrees_on_any_text(exported, text):
 
 
 def random_gpt2(tied: bool) -> torch.nn.Module:
-    torch.manual_seed(0)
     hf_config = transformers.GPT2Config(
         vocab_size=97, n_positions=32, n_embd=48, n_layer=2, n_head=4, n_inner=80,
         layer_norm_epsilon=1e-6, tie_word_embeddings=tied, bos_token_id=96, eos_token_id=96,
     )
-    reference = transformers.GPT2LMHeadModel(hf_config).eval()
-    with torch.no_grad():
-        for p in reference.parameters():
-            p.add_(0.15 * torch.randn_like(p))  # larger than the init: logits of a few units
-    return reference
+    return perturbed(transformers.GPT2LMHeadModel(hf_config))
 
 
 @pytest.mark.parametrize("layout", ["tied", "untied", "openai"])
@@ -177,12 +184,7 @@ def test_transformers_gpt2_folder_loads_into_tinyllm(layout, tmp_path):
         for i in range(2):
             tensors[f"h.{i}.attn.bias"] = torch.tril(torch.ones(1, 1, 32, 32))
         save_file(tensors, tmp_path / "model.safetensors", {"format": "pt"})
-    ours = load_hf(tmp_path)
-    ids = torch.randint(0, 97, (2, 20), generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        expected = reference(ids).logits
-    assert expected.abs().max() > 1.0
-    assert_close(ours(ids), expected, atol=1e-5, rtol=0)
+    ours = assert_loads_with_its_logits(reference, tmp_path)
     assert ours.config.tie_embeddings == (layout != "untied")
 
 
