@@ -21,8 +21,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import torch
-
 from tinyllm.model import TinyLLM
 from tinyllm.optim import lr_at
 from tinyllm.rlhf.dpo import dpo_batch_loss
@@ -30,6 +28,7 @@ from tinyllm.rlhf.policy import (
     Recipe,
     adamw,
     lora_policy,
+    optimizer_step,
     save_policy,
     shuffled_batches,
     training_requests,
@@ -69,13 +68,7 @@ def dpo_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
     for step in range(cfg.max_steps):
         chosen, rejected = collate(next(batches))
         loss, chosen_rewards, rejected_rewards = dpo_batch_loss(model, chosen, rejected, beta=recipe.rl.beta)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, cfg)
-        optimizer.step()
+        optimizer_step(optimizer, loss, cfg.grad_clip, lr_at(step, cfg))
         margin = chosen_rewards - rejected_rewards
         log.append({"step": step + 1, "lr": lr_at(step, cfg), "loss": float(loss.detach()),
                     "chosen_reward": float(chosen_rewards.mean()),

@@ -33,6 +33,7 @@ from tinyllm.rlhf.policy import (
     Recipe,
     adamw,
     lora_policy,
+    optimizer_step,
     save_policy,
     shuffled_batches,
     training_requests,
@@ -65,17 +66,12 @@ def grpo_update(model: TinyLLM, optimizer: torch.optim.Optimizer, ro: Rollout, r
     advantages = group_advantages(rewards.float(), rl.group_size)
     groups = rewards.view(-1, rl.group_size)
     zero_groups = float((groups == groups[:, :1]).all(dim=1).float().mean())
-    params = [p for group in optimizer.param_groups for p in group["params"]]
     model.train()
     for _ in range(rl.epochs):
         logprobs = completion_logprobs(model, ro.batch, rl.temperature)
         loss, stats = grpo_loss(logprobs, ro.old_logprobs, advantages, ro.mask, clip=rl.clip,
                                 beta=rl.beta, ref_logprobs=ro.ref_logprobs)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip:
-            torch.nn.utils.clip_grad_norm_(params, grad_clip)
-        optimizer.step()
+        optimizer_step(optimizer, loss, grad_clip)
     return {"loss": float(loss.detach()), "clip_fraction": stats["clip_fraction"],
             "kl_k3": stats["kl"], "zero_groups": zero_groups}
 

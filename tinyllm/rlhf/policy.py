@@ -87,6 +87,22 @@ def adamw(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.AdamW:
                              weight_decay=cfg.weight_decay)
 
 
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, grad_clip: float,
+                   lr: float | None = None) -> None:
+    """One update of the optimizer's parameters from ``loss``: clear the old gradients,
+    backpropagate, clip the gradient norm to ``grad_clip`` (0: no clipping), step at ``lr``
+    (None: at the learning rate the optimizer already has)."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    if lr is not None:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+    optimizer.step()
+
+
 def save_policy(recipe: Recipe, model: TinyLLM, log: list[dict[str, float]], progress: bool = True) -> None:
     """Write the adapter to ``<checkpoint_dir>/adapter.safetensors`` and ``log`` (one dict per
     step) to ``<checkpoint_dir>/log.json``, atomically (nothing when ``checkpoint_dir`` is None)."""

@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from tinyllm.model import TinyLLM
 from tinyllm.optim import lr_at
@@ -37,6 +36,7 @@ from tinyllm.rlhf.policy import (
     Recipe,
     adamw,
     lora_policy,
+    optimizer_step,
     save_policy,
     shuffled_batches,
     training_requests,
@@ -96,9 +96,6 @@ def ppo_update(model: TinyLLM, value_head: ValueHead, optimizer: torch.optim.Opt
         advantages, returns = gae(rewards, old_values, mask, rl.gamma, rl.lam)
         # Whitened over the whole rollout (not per mini-batch): one scale for every update.
         advantages = whiten_advantages(advantages, mask)
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    for group in optimizer.param_groups:
-        group["lr"] = lr_at(step, cfg)
     totals: dict[str, float] = {}
     for _ in range(rl.epochs):
         for rows in torch.randperm(n, generator=generator).tensor_split(rl.mini_batches):
@@ -112,11 +109,7 @@ def ppo_update(model: TinyLLM, value_head: ValueHead, optimizer: torch.optim.Opt
             vf_loss, vf_clip = value_loss(value_head(hidden), old_values[rows], returns[rows],
                                           mini_mask, rl.clip_value)
             loss = pg_loss + rl.value_coef * vf_loss
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip:
-                nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-            optimizer.step()
+            optimizer_step(optimizer, loss, cfg.grad_clip, lr_at(step, cfg))
             figures = {"loss": float(loss.detach()), "policy_loss": float(pg_loss.detach()),
                        "value_loss": float(vf_loss.detach()), "value_clip_fraction": vf_clip,
                        "entropy": float(masked_mean(entropy(logits.detach(), rl.temperature), mini_mask)),

@@ -31,7 +31,7 @@ from tinyllm.data.prepare import RecipeError
 from tinyllm.model import TinyLLM
 from tinyllm.optim import lr_at
 from tinyllm.rlhf.labeler import prefer
-from tinyllm.rlhf.policy import adamw, shuffled_batches
+from tinyllm.rlhf.policy import adamw, optimizer_step, shuffled_batches
 from tinyllm.rlhf.preferences import Samples, distinct_pairs, sample_replies
 from tinyllm.rlhf.prompts import rlhf_tasks
 from tinyllm.rlhf.reward_model import RewardModel, bradley_terry_loss, save_reward_model
@@ -133,13 +133,7 @@ def train_reward_model(model: RewardModel, groups: Sequence[Group], cfg: TrainCo
     for step in range(cfg.max_steps):
         batch = next(batches)
         loss = group_loss(group_rewards(model, batch, pad_id), batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, cfg)
-        optimizer.step()
+        optimizer_step(optimizer, loss, cfg.grad_clip, lr_at(step, cfg))
         losses.append(float(loss.detach()))
         if progress and (step + 1) % cfg.log_interval == 0:
             print(f"reward: step {step + 1}/{cfg.max_steps} loss {losses[-1]:.3f}")
