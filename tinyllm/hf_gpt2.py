@@ -118,7 +118,7 @@ def weights_from_gpt2(tensors: dict[str, torch.Tensor], config: ModelConfig) -> 
                 renames[f"transformer.h.{i}.{their_name}.{part}"] = f"layers.{i}.{our_name}.{part}"
     weights = {}
     for name, tensor in tensors.items():
-        if name.endswith(".attn.c_attn.weight") or name.endswith(".attn.c_attn.bias"):
+        if name.endswith((".attn.c_attn.weight", ".attn.c_attn.bias")):
             layer = name.split(".")[2]
             part = name.rsplit(".", 1)[1]
             rows = tensor.T if part == "weight" else tensor  # (3 * d_model, d_model) or (3 * d_model,)
