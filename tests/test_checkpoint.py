@@ -95,8 +95,11 @@ def test_weights_only_file_is_smaller_and_cannot_resume(trained, tmp_path):
     light = save_checkpoint(tmp_path / "weights.safetensors", model, step=3)
     assert light.stat().st_size < full.stat().st_size / 2
     assert not load_checkpoint(light, tiny_model()).has_optimizer
+    other = tiny_model(seed=5)
+    before = {k: v.clone() for k, v in other.state_dict().items()}
     with pytest.raises(CheckpointError, match="weights only"):
-        load_checkpoint(light, tiny_model(), make_optimizer(tiny_model(), cfg))
+        load_checkpoint(light, other, make_optimizer(other, cfg))
+    assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())  # left as it was
 
 
 def test_atomic_write_leaves_old_file_when_interrupted(trained, tmp_path, monkeypatch):

@@ -77,7 +77,11 @@ def test_file_objects_work_like_paths(tmp_path):
         load_checkpoint(f, copy)
     for name, value in model.state_dict().items():
         assert torch.equal(value, loaded.state_dict()[name]) and torch.equal(value, copy.state_dict()[name])
-    with open(on_disk, encoding="latin-1") as f, pytest.raises(CheckpointError, match="text mode.*'rb'"):
-        load_checkpoint(f, tiny_model())
+    for read in (lambda f: load_checkpoint(f, tiny_model()), read_info, load_model):
+        with open(on_disk, encoding="utf-8") as f, pytest.raises(CheckpointError, match="text mode.*'rb'"):
+            read(f)
+    with open(tmp_path / "text.safetensors", "w", encoding="utf-8") as f, \
+            pytest.raises(CheckpointError, match="text mode.*'wb'"):
+        save_checkpoint(f, model, step=7)
     with pytest.raises(CheckpointError, match="truncated or corrupt"):
         load_checkpoint(io.BytesIO(on_disk.read_bytes()[:100]), tiny_model())

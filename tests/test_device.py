@@ -28,8 +28,9 @@ def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch):
 def test_bad_or_missing_devices_are_clear_errors(monkeypatch):
     with pytest.raises(DeviceError, match="unknown; use one of auto, cpu, cuda, mps"):
         resolve_device("gpu")
-    with pytest.raises(DeviceError, match="unknown"):
-        resolve_device("mps:1")
+    for name in ("mps:1", "cuda:", "cpu:", "auto:", "cuda:x"):
+        with pytest.raises(DeviceError, match="unknown"):
+            resolve_device(name)
     with pytest.raises(ValueError, match="'tpu' is unknown"):
         TrainConfig(device="tpu")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

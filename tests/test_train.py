@@ -56,6 +56,9 @@ def test_train_config_errors_name_the_field():
         TrainConfig(warmup_steps=-1)
     with pytest.raises(ValueError, match="grad_accum_steps"):
         TrainConfig(grad_accum_steps=0)
+    for field_name, value in (("weight_decay", -0.1), ("grad_clip", -1.0), ("eps", 0.0)):
+        with pytest.raises(ValueError, match=f"TrainConfig.{field_name}={value}"):
+            TrainConfig(**{field_name: value})
 
 
 # --- weight-decay groups -------------------------------------------------------------------
@@ -214,6 +217,19 @@ def test_evaluate_is_token_weighted_mean_with_perplexity():
     # A Dataset is read in order, batch_size at a time.
     assert evaluate(model, TensorDataset(x, y), batch_size=3).loss == pytest.approx(result.loss)
     assert evaluate(model, batches).bits_per_byte is None
+
+
+def test_evaluate_puts_back_training_mode_even_when_interrupted():
+    model = tiny_model().train()
+    x, y = tiny_data().tensors[0][:2], tiny_data().tensors[1][:2]
+
+    def interrupted():
+        yield x, y
+        raise KeyboardInterrupt  # the notebook's stop button, in the middle of evaluation
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, interrupted())
+    assert model.training
 
 
 def test_bits_per_byte_formula():

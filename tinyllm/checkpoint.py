@@ -41,6 +41,7 @@ from tinyllm.checkpoint_file import (  # re-exported: checkpoints are used throu
     Source,
     label,
     read,
+    read_bytes,
     save_atomically,
     write,
 )
@@ -217,15 +218,14 @@ def load_checkpoint(
              for n, t in weights.items() if t.shape != state[n].shape]
     if wrong:
         raise CheckpointError(f"checkpoint {path} has tensors of other shapes: {', '.join(wrong[:5])}")
-    # strict=False only because tied weights are stored once; the checks above cover the rest.
-    model.load_state_dict(weights, strict=False)
-
     resuming = optimizer is not None or restore_rng
-    if resuming and not info.has_optimizer:
+    if resuming and not info.has_optimizer:  # checked first: a refused resume leaves the model as it was
         raise CheckpointError(
             f"checkpoint {path} holds weights only, no optimizer or random state, so training "
             "cannot resume from it exactly; start a new run from these weights instead"
         )
+    # strict=False only because tied weights are stored once; the checks above cover the rest.
+    model.load_state_dict(weights, strict=False)
     if optimizer is not None:
         optimizer.load_state_dict(_optimizer_state(metadata, tensors))
     if restore_rng:
@@ -254,7 +254,7 @@ def load_model(path: Source) -> TinyLLM:
     The one place that builds a model and then loads its weights into it.
     """
     if hasattr(path, "read"):  # a stream is read once: keep its bytes for the two reads below
-        path = io.BytesIO(path.read())
+        path = io.BytesIO(read_bytes(path))
     model = TinyLLM(load_config(path))
     if hasattr(path, "seek"):
         path.seek(0)

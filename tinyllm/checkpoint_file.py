@@ -11,6 +11,7 @@ the old file or the new one, never a mix. (A file object is the caller's to mana
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -55,6 +56,8 @@ def save_atomically(path: Path, tensors: dict[str, torch.Tensor], metadata: dict
 
 def write(target: Source, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> Source:
     """`save_atomically` to a path, or the same bytes into an open binary file."""
+    if isinstance(target, io.TextIOBase):
+        raise CheckpointError(f"{label(target)} was opened in text mode; open it with open(path, 'wb')")
     if hasattr(target, "write"):
         target.write(save_bytes(tensors, metadata=metadata))
         return target
@@ -66,11 +69,18 @@ def label(source: Source) -> str:
     return str(getattr(source, "name", "<file object>")) if hasattr(source, "read") else str(source)
 
 
-def _read_stream(stream: IO[bytes]) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """Metadata and tensors from an open binary file (safetensors: 8-byte header size, JSON, data)."""
-    data = stream.read()
+def read_bytes(stream: IO[bytes]) -> bytes:
+    """Everything in an open binary file; a `CheckpointError` for a file opened in text mode
+    (whose ``read`` would decode the bytes as text, and fail on them)."""
+    data = None if isinstance(stream, io.TextIOBase) else stream.read()
     if not isinstance(data, bytes):
         raise CheckpointError(f"{label(stream)} was opened in text mode; open it with open(path, 'rb')")
+    return data
+
+
+def _read_stream(stream: IO[bytes]) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """Metadata and tensors from an open binary file (safetensors: 8-byte header size, JSON, data)."""
+    data = read_bytes(stream)
     size = int.from_bytes(data[:8], "little")
     metadata = json.loads(data[8 : 8 + size]).get("__metadata__") or {}
     return metadata, load_bytes(data)

@@ -29,8 +29,8 @@ def mps_available() -> bool:
 
 def check_device_name(name: str) -> None:
     """Raise `DeviceError` unless ``name`` is one of `DEVICES` or ``cuda:N``."""
-    base, _, index = name.partition(":")
-    if base not in DEVICES or (index and (base != "cuda" or not index.isdigit())):
+    base, colon, index = name.partition(":")
+    if base not in DEVICES or (colon and (base != "cuda" or not index.isdigit())):
         raise DeviceError(f"device {name!r} is unknown; use one of {', '.join(DEVICES)} or cuda:N")
 
 

@@ -95,16 +95,18 @@ def evaluate(
     model.eval()  # no dropout
     total_loss, total_tokens = 0.0, 0
     device = model_device(model)
-    for index, (x, y) in enumerate(data):
-        if max_batches is not None and index >= max_batches:
-            break
-        x, y = x.to(device), y.to(device)
-        with autocast_context(autocast, device.type):
-            _, loss = model(x, y)
-        n_tokens = int((y != IGNORE_INDEX).sum())
-        total_loss += loss.float().item() * n_tokens  # the batch's mean back to a sum
-        total_tokens += n_tokens
-    model.train(was_training)
+    try:
+        for index, (x, y) in enumerate(data):
+            if max_batches is not None and index >= max_batches:
+                break
+            x, y = x.to(device), y.to(device)
+            with autocast_context(autocast, device.type):
+                _, loss = model(x, y)
+            n_tokens = int((y != IGNORE_INDEX).sum())
+            total_loss += loss.float().item() * n_tokens  # the batch's mean back to a sum
+            total_tokens += n_tokens
+    finally:  # an error or an interrupt (a notebook's stop button) must not leave dropout off
+        model.train(was_training)
     if total_tokens == 0:
         raise ValueError("no validation tokens: the data is empty or every target is IGNORE_INDEX")
     loss = total_loss / total_tokens

@@ -264,7 +264,8 @@ def train(
         if sample_fn is not None and _due(done, cfg.sample_interval, cfg.max_steps):
             # fork_rng: whatever sampling draws is given back, so a run with samples trains
             # exactly like one without.
-            with torch.random.fork_rng(devices=[]):
+            device = model_device(model)
+            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
                 result = sample_fn(model, done)
             model.train()
             history.samples.append({"step": done, **(result if isinstance(result, dict) else {"sample": result})})

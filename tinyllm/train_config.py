@@ -97,8 +97,11 @@ class TrainConfig:
             from tinyllm.device import check_device_name
 
             check_device_name(self.device)
-        if self.weight_decay < 0 or self.grad_clip < 0 or self.eps <= 0:
-            raise ValueError("TrainConfig.weight_decay and grad_clip must be >= 0, eps > 0")
+        for name in ("weight_decay", "grad_clip"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"TrainConfig.{name}={getattr(self, name)} must be >= 0 (0 turns it off)")
+        if self.eps <= 0:
+            raise ValueError(f"TrainConfig.eps={self.eps} must be > 0 (it keeps AdamW from dividing by 0)")
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
