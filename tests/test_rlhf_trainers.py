@@ -97,6 +97,8 @@ def test_shuffled_batches_cover_every_request_once_per_epoch():
     assert [next(shuffled_batches(tasks, 4, 1)) for _ in range(2)][0] == next(shuffled_batches(tasks, 4, 1))
     with pytest.raises(ValueError, match="batch_size"):
         next(shuffled_batches([], 4, 0))
+    larger = shuffled_batches(["a", "b", "c"], 5, seed=0)  # more than one epoch per batch
+    assert [len(next(larger)) for _ in range(3)] == [5, 5, 5]
 
 
 def test_training_requests_alternate_languages():
@@ -165,3 +167,13 @@ def test_policy_recipes_run_end_to_end_shrunk(name, tmp_path):
     assert all(torch.equal(v, base[k]) for k, v in sft_model.state_dict().items())  # SFT untouched
     with pytest.raises(RecipeError, match="lora_r"):
         recipes.run_recipe(recipes.apply_overrides(recipe, ["lora_r=0"]), progress=False)
+
+
+def test_dpo_refuses_a_wrong_recipe_before_sampling_its_pairs(monkeypatch):
+    def sample_replies(*args, **kwargs):
+        raise AssertionError("sampled minutes of replies before checking the recipe")
+
+    monkeypatch.setattr("tinyllm.rlhf.dpo_train.sample_replies", sample_replies)
+    recipe = recipes.apply_overrides(recipes.get_recipe("dpo"), ["lora_r=0", "checkpoint_dir=None"])
+    with pytest.raises(RecipeError, match="lora_r"):
+        recipes.run_recipe(recipe, progress=False)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tinyllm.lora import disable_adapter
 from tinyllm.model import TinyLLM
 from tinyllm.optim import lr_at
 from tinyllm.rlhf.dpo import dpo_batch_loss
@@ -55,8 +56,9 @@ def dpo_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
     """The ``dpo`` trainer: ``(tokenizer, history)``; ``model`` (the SFT model) gets the trained
     adapter. ``history.samples`` holds one dict per step (also in ``<checkpoint_dir>/log.json``)."""
     start = time.process_time()
-    pairs = preference_data(recipe, model, tokenizer)  # sampled before the adapter exists
-    params = lora_policy(recipe, model, tokenizer, resume)
+    params = lora_policy(recipe, model, tokenizer, resume)  # first: it refuses a wrong recipe at once
+    with disable_adapter(model):  # the pairs are the SFT model's own replies
+        pairs = preference_data(recipe, model, tokenizer)
     cfg = recipe.train
     if progress:
         print(f"dpo: {len(pairs)} labelled pairs from {len(training_requests(recipe))} requests "
@@ -64,7 +66,9 @@ def dpo_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
     optimizer = adamw(params, cfg)
     batches = shuffled_batches(pairs, cfg.batch_size, cfg.seed)
     log = []
-    model.train()
+    # Dropout off (as trl's DPOTrainer by default): with it on, the policy would differ from the
+    # reference even before the first step, and the loss would not start at log 2.
+    model.eval()
     for step in range(cfg.max_steps):
         chosen, rejected = collate(next(batches))
         loss, chosen_rewards, rejected_rewards = dpo_batch_loss(model, chosen, rejected, beta=recipe.rl.beta)

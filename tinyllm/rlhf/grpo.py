@@ -66,7 +66,7 @@ def grpo_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: to
 
     Returns:
         ``(loss, stats)``: ``clip_fraction`` (share of tokens whose ratio was clipped in the
-        direction of its advantage) and ``kl`` (mean k3 over real tokens; 0 without a reference).
+        direction of its advantage) and ``kl`` (mean k3 over real tokens; 0 when ``beta`` is 0, even with a reference).
     """
     if normalisation not in ("sequence", "token"):
         raise ValueError(f"normalisation must be 'sequence' or 'token', got {normalisation!r}")

@@ -66,7 +66,7 @@ def grpo_update(model: TinyLLM, optimizer: torch.optim.Optimizer, ro: Rollout, r
     advantages = group_advantages(rewards.float(), rl.group_size)
     groups = rewards.view(-1, rl.group_size)
     zero_groups = float((groups == groups[:, :1]).all(dim=1).float().mean())
-    model.train()
+    model.eval()  # dropout off, as for the rollout that scored old_logprobs: else the ratio != 1
     for _ in range(rl.epochs):
         logprobs = completion_logprobs(model, ro.batch, rl.temperature)
         loss, stats = grpo_loss(logprobs, ro.old_logprobs, advantages, ro.mask, clip=rl.clip,

@@ -69,20 +69,22 @@ def training_requests(recipe: Recipe) -> list[InstructionTask]:
 
 def shuffled_batches(items: Sequence[T], batch_size: int, seed: int) -> Iterator[list[T]]:
     """Endless batches of ``batch_size`` items (requests, preference pairs or groups): the list
-    shuffled by ``seed``, epoch after epoch; an epoch's leftovers start the next batch."""
+    shuffled by ``seed``, epoch after epoch; an epoch's leftovers start the next batch (so a batch
+    that spans two epochs can hold an item twice, as does one larger than the list)."""
     if not items or batch_size < 1:
         raise ValueError(f"need items and batch_size >= 1, got {len(items)} and {batch_size}")
     generator = torch.Generator().manual_seed(seed)
     order: list[int] = []
     while True:
-        if len(order) < batch_size:
+        while len(order) < batch_size:
             order += torch.randperm(len(items), generator=generator).tolist()
         yield [items[i] for i in order[:batch_size]]
         del order[:batch_size]
 
 
 def adamw(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.AdamW:
-    """AdamW with the recipe's settings (no weight decay on an adapter, as in peft's examples)."""
+    """AdamW with the recipe's settings, its weight decay on every parameter (the shipped recipes
+    set 0: an adapter is not decayed, as in peft's examples)."""
     return torch.optim.AdamW(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
                              weight_decay=cfg.weight_decay)
 

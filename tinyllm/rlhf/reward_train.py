@@ -155,8 +155,9 @@ def preference_groups(model: TinyLLM, tokenizer: BPETokenizer, recipe: Recipe, s
     groups = []
     model.eval()
     for lang in langs:
-        samples = sample_replies(model, tokenizer, rlhf_tasks(n, lang, split), SAMPLES_PER_PROMPT,
-                                 temperature=SAMPLE_TEMPERATURE, max_new_tokens=data.seq_len, seed=seed)
+        samples = sample_replies(model, tokenizer, rlhf_tasks(n, lang, split, data.corpus_seed),
+                                 SAMPLES_PER_PROMPT, temperature=SAMPLE_TEMPERATURE,
+                                 max_new_tokens=data.seq_len, seed=seed)
         groups += groups_of(samples, SAMPLES_PER_PROMPT, LABEL_TEMPERATURE, seed)
     return groups
 
