@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tinyllm.__main__ import main
@@ -20,7 +20,8 @@ from tinyllm.tokenizers.stream import encode_stream
 
 SHIPPED = load_tokenizer()
 PIECES = ["a", "b", "Ab", "the", " ", "  ", "\n", "\n\n", "\t", "\r\n", " \n", "。", "狐狸", "1",
-          "23", "'s", "!", "?!", "é", "😀", "\u3000", "\x0b", "\x1c", "\x85", "\r", ".\n", " ."]
+          "23", "'s", "!", "?!", "é", "😀", "\u3000", "\x0b", "\x1c", "\x85", "\r", ".\n", " .",
+          ENDOFTEXT]
 # Trained on the same pieces, so that whitespace runs such as " \n" or "\n " are tokens of their
 # own: a stream cut in the wrong place then gives other ids, and the test below fails.
 _MIXED = "".join(random.Random(0).choices(PIECES, k=20_000))
@@ -33,6 +34,8 @@ def flat(parts):
 
 
 @settings(max_examples=300, deadline=None)
+@example(pieces=["end.", "\n", "\n", ENDOFTEXT, "Next"], cuts=[], chunk_chars=1, name="gpt2-pattern")
+@example(pieces=["end.", "\r\n", ENDOFTEXT], cuts=[], chunk_chars=1, name="gpt2-pattern")
 @given(pieces=st.lists(st.sampled_from(PIECES), max_size=60), cuts=st.lists(st.integers(0, 400)),
        chunk_chars=st.integers(1, 40), name=st.sampled_from(sorted(TOKENIZERS)))
 def test_streaming_encode_equals_encoding_the_whole_text(pieces, cuts, chunk_chars, name):
@@ -40,7 +43,11 @@ def test_streaming_encode_equals_encoding_the_whole_text(pieces, cuts, chunk_cha
     text = "".join(pieces)
     bounds = sorted({0, len(text), *(c for c in cuts if c < len(text))})
     chunks = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]  # cut anywhere
-    assert flat(encode_stream(tokenizer, chunks, chunk_chars=chunk_chars)) == tokenizer.encode(text)
+    as_text = tokenizer.encode(text, disallowed_special=())
+    assert flat(encode_stream(tokenizer, chunks, chunk_chars=chunk_chars)) == as_text
+    # "<|endoftext|>" as its id: the whole text is then encoded in pieces between the specials.
+    as_special = tokenizer.encode(text, allowed_special={ENDOFTEXT})
+    assert flat(encode_stream(tokenizer, chunks, allowed_special={ENDOFTEXT}, chunk_chars=chunk_chars)) == as_special
 
 
 def test_streaming_over_lines_keeps_special_tokens():
@@ -84,6 +91,9 @@ def test_token_file_holds_the_ids_once_and_is_reused(tmp_path, monkeypatch):
     assert token_file(files, SHIPPED, tmp_path / "cache", progress=False).path != tokens.path
     chat = load_tokenizer("tokenizer/tinytales-chat-4099.json")  # another tokenizer: a new file
     assert token_file(files, chat, tmp_path / "cache", progress=False).path not in (tokens.path,)
+    new_bytes = token_file(files, SHIPPED, tmp_path / "cache", progress=False)
+    monkeypatch.setattr("tinyllm.data.tokens.FORMAT", "tinyllm-tokens-v0")  # an older encoder's file
+    assert token_file(files, SHIPPED, tmp_path / "cache", progress=False).path != new_bytes.path
 
 
 def test_ids_beyond_uint16_are_stored_as_uint32(tmp_path):

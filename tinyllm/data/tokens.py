@@ -39,7 +39,9 @@ from tinyllm.data.token_file import open_token_file
 from tinyllm.tokenizers import ENDOFTEXT, BPETokenizer
 from tinyllm.tokenizers.stream import encode_stream
 
-FORMAT = "tinyllm-tokens-v1"
+#: Part of every cache name: a new version (v2: streamed cuts keep clear of special tokens) makes
+#: files that an older encoder wrote unused.
+FORMAT = "tinyllm-tokens-v2"
 
 
 class TextCorpusError(ValueError):
@@ -93,8 +95,9 @@ def tokenizer_hash(tokenizer: BPETokenizer) -> str:
 
 
 def corpus_key(files: list[Path], tokenizer: BPETokenizer) -> str:
-    """The cache name of ``files`` encoded with ``tokenizer``: sha256 of their bytes and of it."""
-    digest = hashlib.sha256(tokenizer_hash(tokenizer).encode())
+    """The cache name of ``files`` encoded with ``tokenizer``: sha256 of `FORMAT`, of it and of
+    their bytes."""
+    digest = hashlib.sha256((FORMAT + tokenizer_hash(tokenizer)).encode())
     for file in files:
         file_digest = hashlib.sha256()
         with open(file, "rb") as f:

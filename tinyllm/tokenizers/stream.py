@@ -11,7 +11,9 @@ piece is one pre-token (``\\s++$``), while in the whole text the same run may be
 - GPT-2's: just after a ``"\\n"`` or ``"\\r"`` that follows a non-space character, when one
   whitespace character at most comes before the next non-space one: ``"end.\\n|Next"``,
   ``"end.\\n|\\nNext"`` (a blank line), ``"end.\\r|\\nNext"``. Both sides then split into
-  the same pre-tokens as the whole text does.
+  the same pre-tokens as the whole text does. Not when that one whitespace character comes
+  before an allowed special token (``"end.\\n|\\n<|endoftext|>"``): the whole text is encoded
+  in pieces between special tokens, so there the run ``"\\n\\n"`` ends a piece and stays whole.
 - GPT-4's: just after a ``"\\n"`` followed by a non-space character (its ``\\s*[\\r\\n]``
   keeps a newline run whole, and nothing reaches back over a newline).
 - any other pattern: nowhere; the text is encoded whole (correct, but not in constant memory).
@@ -37,36 +39,46 @@ from tinyllm.tokenizers.pretrained import GPT2_PATTERN
 _NON_SPACE = regex.compile(r"\S")
 
 
-def _gpt2_cut(text: str, i: int) -> bool:
-    """May ``text`` be cut after ``text[i]`` (a line-ending character) under GPT-2's pattern?"""
+def _gpt2_cut(text: str, i: int, specials: tuple[str, ...]) -> bool:
+    """May ``text`` be cut after ``text[i]`` (a line-ending character) under GPT-2's pattern,
+    ``specials`` being the allowed special tokens?"""
     if not _NON_SPACE.match(text, i - 1):
         return False
-    return bool(_NON_SPACE.match(text, i + 1) or _NON_SPACE.match(text, i + 2))
+    if _NON_SPACE.match(text, i + 1):
+        return True
+    return bool(_NON_SPACE.match(text, i + 2)) and not _special_at(text, i + 2, specials)
 
 
-def _gpt4_cut(text: str, i: int) -> bool:
+def _special_at(text: str, i: int, specials: tuple[str, ...]) -> bool:
+    """Does one of ``specials`` start at ``text[i]``, or may it (the text ending before it does)?"""
+    return any(special.startswith(text[i:i + len(special)]) for special in specials)
+
+
+def _gpt4_cut(text: str, i: int, specials: tuple[str, ...]) -> bool:
     return text[i] == "\n" and bool(_NON_SPACE.match(text, i + 1))
 
 
 #: Pattern -> (the line-ending characters a cut follows, the test of one place).
-CUT_RULES: dict[str, tuple[str, Callable[[str, int], bool]]] = {
+CUT_RULES: dict[str, tuple[str, Callable[[str, int, tuple[str, ...]], bool]]] = {
     GPT2_PATTERN: ("\r\n", _gpt2_cut),
     GPT4_PATTERN: ("\n", _gpt4_cut),
 }
 
 
-def last_safe_cut(text: str, pattern: str, lo: int = 0) -> int:
-    """The last position ``> lo`` where ``text`` may be cut for ``pattern``; 0 if none."""
+def last_safe_cut(text: str, pattern: str, lo: int = 0, specials: Collection[str] = ()) -> int:
+    """The last position ``> lo`` where ``text`` may be cut for ``pattern``, ``specials`` being
+    the special tokens encoded as such; 0 if none."""
     if pattern not in CUT_RULES:
         return 0
     endings, safe = CUT_RULES[pattern]
+    specials = tuple(specials)
     # A place is judged by up to two characters after it: leave those to the next call.
     i = len(text) - 3
     while i > lo:
         i = max(text.rfind(end, lo + 1, i + 1) for end in endings)
         if i <= lo:
             return 0
-        if safe(text, i):
+        if safe(text, i, specials):
             return i + 1
         i -= 1
     return 0
@@ -80,8 +92,8 @@ def encode_stream(tokenizer: BPETokenizer, chunks: Iterable[str], *,
     Args:
         chunks: the text in order, e.g. an open file (its lines) or a list of strings; they
             are joined as they are (keep the newlines).
-        allowed_special: special tokens that become their id where they appear (a special
-            token must not be cut across two chunks: lines never cut one); others are text.
+        allowed_special: special tokens that become their id where they appear; others are
+            text. (The chunks are joined before they are cut, so they may cut anywhere.)
         chunk_chars: characters collected before encoding.
 
     Concatenating what it yields equals ``tokenizer.encode(text, allowed_special=...,
@@ -103,7 +115,7 @@ def encode_stream(tokenizer: BPETokenizer, chunks: Iterable[str], *,
             continue
         text = "".join(waiting)
         # A place is judged by its neighbours: look a few characters before the checked part.
-        cut = last_safe_cut(text, tokenizer.pattern, max(0, checked - 3))
+        cut = last_safe_cut(text, tokenizer.pattern, max(0, checked - 3), allowed)
         if cut == 0:  # no safe place yet: wait for twice as much (joining is then linear overall)
             waiting, size, checked, threshold = [text], len(text), len(text), 2 * len(text)
             continue
