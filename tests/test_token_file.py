@@ -26,10 +26,19 @@ def test_file_is_raw_little_endian_uint16_like_nanogpt(tmp_path):
     assert not (tmp_path / "t.bin.tmp").exists()
 
 
-@pytest.mark.parametrize("bad", [[0, 65536], [-1, 3], [[1, 2], [3, 4]], [0.5, 1.0]])
+@pytest.mark.parametrize("bad", [[0, 65536], [-1, 3], [[1, 2], [3, 4]], [0.5, 1.0], [True, False]])
 def test_bad_ids_are_refused_with_the_reason(tmp_path, bad):
     with pytest.raises(ValueError, match="0 .. 65535|flat sequence of integer"):
         write_token_file(torch.tensor(bad), tmp_path / "t.bin")
+    with pytest.raises(ValueError, match="empty"):
+        write_token_file([], tmp_path / "t.bin")
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32, np.int32, np.int64])
+def test_numpy_ids_of_any_integer_type_are_written(tmp_path, dtype):
+    first = write_token_file(np.array([1, 258, 65535], dtype=dtype), tmp_path / "a.bin")
+    again = write_token_file(open_token_file(first), tmp_path / "b.bin")  # a file copied through numpy
+    assert open_token_file(again).tolist() == [1, 258, 65535]
 
 
 def test_open_refuses_missing_and_odd_sized_files(tmp_path):

@@ -27,27 +27,30 @@ import torch
 MAX_ID = 2**16 - 1
 
 
-def write_token_file(ids: Sequence[int] | torch.Tensor, path: str | os.PathLike) -> Path:
+def write_token_file(ids: Sequence[int] | torch.Tensor | np.ndarray, path: str | os.PathLike) -> Path:
     """Write a flat sequence of token ids as raw ``uint16`` (2 bytes each), atomically.
 
     Args:
-        ids: ``(n,)`` integer ids, each in ``0 .. 65535``.
+        ids: ``(n,)`` integer ids, each in ``0 .. 65535`` (a list, a tensor or a NumPy array,
+            an opened token file included).
         path: the file to write (replaced if it exists).
 
     Raises:
-        ValueError: ``ids`` is not flat, not integers, or holds an id outside ``0 .. 65535``.
+        ValueError: ``ids`` is empty, not flat, not integers, or holds an id outside ``0 .. 65535``.
     """
-    ids = torch.as_tensor(ids)
-    if ids.dim() != 1 or ids.is_floating_point() or ids.dtype == torch.bool:
+    ids = ids.numpy(force=True) if isinstance(ids, torch.Tensor) else np.asarray(ids)
+    if ids.size == 0:
+        raise ValueError("ids is empty: there are no token ids to write (was the text empty?)")
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":  # signed or unsigned integers
         raise ValueError(f"ids must be one flat sequence of integer token ids, got shape "
                          f"{tuple(ids.shape)} and dtype {ids.dtype}; concatenate documents first")
-    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) > MAX_ID):
+    if int(ids.min()) < 0 or int(ids.max()) > MAX_ID:
         raise ValueError(f"token ids must be in 0 .. {MAX_ID} to fit in uint16, got "
                          f"{int(ids.min())} .. {int(ids.max())}; a vocabulary of more than "
                          "65,536 tokens needs a uint32 file")
     path = Path(path)
     temporary = path.with_name(path.name + ".tmp")
-    ids.numpy().astype(np.uint16).tofile(temporary)
+    ids.astype(np.uint16).tofile(temporary)
     os.replace(temporary, path)  # a crash never leaves half a file under the real name
     return path
 
