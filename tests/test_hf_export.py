@@ -216,10 +216,10 @@ def test_a_gpt2_format_tokenizer_reads_into_ours_with_its_ids(gpt2_format_tokeni
     assert ours.encode(text, allowed_special="all") == gpt2_format_tokenizer.encode(text).ids
 
 
-def test_other_tokenizers_are_refused(gpt2_format_tokenizer, tmp_path):
+def test_other_tokenizers_are_refused(gpt2_format_tokenizer, small_tokenizer, tmp_path):
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from tinyllm.hf_tokenizer import bytes_to_unicode
+    from tinyllm.hf_tokenizer import bytes_to_unicode, hf_tokenizer_json
 
     def refused(document, message):
         (tmp_path / "tokenizer.json").write_text(json.dumps(document))
@@ -234,6 +234,18 @@ def test_other_tokenizers_are_refused(gpt2_format_tokenizer, tmp_path):
     vocab = {c: b for b, c in bytes_to_unicode().items()} | {"ab": 256, "bc": 257, "abc": 258}
     refused(document | {"model": document["model"] | {"vocab": vocab, "merges": [["a", "b"], ["b", "c"], ["a", "bc"]]},
                         "added_tokens": []}, "not the one tiktoken's rule makes for b'abc'")
+    refused(document | {"added_tokens": [*document["added_tokens"], {"id": 600, "content": "<pad>",
+                                                                      "special": False}]},
+            r"added tokens \['<pad>'\] are not special")
+    bos = {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": ENDOFTEXT, "type_id": 0}},
+                                                     {"Sequence": {"id": "A", "type_id": 0}}]}
+    refused(document | {"post_processor": {"type": "Sequence", "processors": [{"type": "ByteLevel"}, bos]}},
+            "post_processor TemplateProcessing adds tokens")
+    ours = hf_tokenizer_json(small_tokenizer)
+    split = ours["pre_tokenizer"]["pretokenizers"][0]
+    for change in ({"behavior": "Removed"}, {"invert": True}):
+        steps = [split | change, *ours["pre_tokenizer"]["pretokenizers"][1:]]
+        refused(ours | {"pre_tokenizer": {"type": "Sequence", "pretokenizers": steps}}, "only 'Isolated'")
     wordpiece = Tokenizer(models.WordPiece({"[UNK]": 0, "a": 1}, unk_token="[UNK]"))
     wordpiece.pre_tokenizer = pre_tokenizers.Whitespace()
     refused(json.loads(wordpiece.to_str()), "only byte-level BPE")

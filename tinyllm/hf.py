@@ -234,7 +234,7 @@ def load_hf(folder: str | os.PathLike) -> TinyLLM:
 
 def load_hf_tokenizer(folder: str | os.PathLike) -> BPETokenizer:
     """The `BPETokenizer` of a Hugging Face folder's ``tokenizer.json`` (byte-level BPE: ours,
-    GPT-2's, Llama 3's), giving the ids ``AutoTokenizer`` gives.
+    GPT-2's), giving the ids ``AutoTokenizer`` gives (`hf_tokenizer.tokenizer_from_hf_json`).
 
     Raises:
         HFFormatError: no ``tokenizer.json``, or another kind of tokenizer (the message says which).

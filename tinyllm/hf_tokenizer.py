@@ -111,22 +111,41 @@ def _pattern(pre_tokenizer: dict | None) -> str:
     if splits:
         if len(splits) > 1 or levels[0].get("use_regex") or "Regex" not in splits[0].get("pattern", {}):
             raise HFTokenizerError("pre_tokenizer: one Split by a Regex, then ByteLevel without its own regex")
-        return splits[0]["pattern"]["Regex"]
+        split = splits[0]
+        if split.get("behavior") != "Isolated" or split.get("invert"):  # else matches are dropped or merged
+            raise HFTokenizerError(f"pre_tokenizer Split with behavior {split.get('behavior')!r}, invert "
+                                   f"{split.get('invert')!r}: only 'Isolated' (each regex match one "
+                                   "pre-token, as tiktoken), not inverted, cuts the text as a BPETokenizer")
+        return split["pattern"]["Regex"]
     if levels[0].get("use_regex", True):
         return GPT2_PATTERN  # ByteLevel's built-in split is GPT-2's regex
     raise HFTokenizerError("pre_tokenizer: ByteLevel with use_regex false and no Split never cuts the text")
 
 
+def _check_post_processor(processor: dict | None) -> None:
+    """Refuse a post-processor that adds tokens (ByteLevel's only adjusts offsets)."""
+    steps = processor.get("processors", [processor]) if processor else []
+    adding = [s.get("type") for s in steps if s.get("type") != "ByteLevel"]
+    if adding:
+        raise HFTokenizerError(f"post_processor {adding[0]} adds tokens around every text (e.g. a "
+                               "beginning-of-text token), which a BPETokenizer's encode does not; "
+                               'set "post_processor" to null in tokenizer.json to read the rest (its '
+                               "ids then equal AutoTokenizer's with add_special_tokens=False)")
+
+
 def tokenizer_from_hf_json(document: dict[str, Any]) -> BPETokenizer:
     """A `BPETokenizer` from a ``tokenizer.json`` document: the same ids on any text.
 
-    Reads byte-level BPE files (ours, GPT-2's, Llama 3's); ``added_tokens`` marked special
-    become special tokens.
+    Reads byte-level BPE files (ours, GPT-2's; Llama 3's without its ``post_processor``, see
+    below); ``added_tokens`` marked special become special tokens.
 
     Raises:
-        HFTokenizerError: another kind of tokenizer (SentencePiece, WordPiece, a normalizer), or
-            merges that tiktoken's rule (merge the adjacent pair with the lowest-ranked result)
-            would apply in another order, so that the ids could differ.
+        HFTokenizerError: another kind of tokenizer (SentencePiece, WordPiece, a normalizer),
+            added tokens that are not special (Hugging Face matches them whole, a BPETokenizer
+            would split them), a ``post_processor`` that adds tokens around every text (Llama
+            3's ``<|begin_of_text|>``), or merges that tiktoken's rule (merge the adjacent pair
+            with the lowest-ranked result) would apply in another order, so that the ids could
+            differ.
     """
     model = document.get("model") or {}
     if model.get("type") != "BPE" or model.get("byte_fallback") or document.get("normalizer"):
@@ -134,7 +153,14 @@ def tokenizer_from_hf_json(document: dict[str, Any]) -> BPETokenizer:
                                f"{model.get('byte_fallback')}, normalizer {document.get('normalizer')!r}): "
                                "only byte-level BPE without a normalizer reads into a BPETokenizer")
     pattern = _pattern(document.get("pre_tokenizer"))
-    special = {t["content"]: t["id"] for t in document.get("added_tokens", []) if t.get("special")}
+    _check_post_processor(document.get("post_processor"))
+    added = document.get("added_tokens", [])
+    plain = [t["content"] for t in added if not t.get("special")]
+    if plain:
+        raise HFTokenizerError(f"added tokens {plain[:5]} are not special: Hugging Face matches them as "
+                               "whole tokens anywhere, a BPETokenizer would split them; mark them "
+                               '"special": true in tokenizer.json if that is what they are')
+    special = {t["content"]: t["id"] for t in added}
     shown = {c: b for b, c in bytes_to_unicode().items()}
     try:
         ranks = {bytes(shown[c] for c in text): i for text, i in model["vocab"].items()
