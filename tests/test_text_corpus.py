@@ -110,6 +110,8 @@ def test_bad_text_gets_one_clear_error(tmp_path):
         text_files(str(tmp_path / "*.txt"))
     with pytest.raises(TextCorpusError, match="matches only folders"):
         text_files(str(tmp_path))
+    bracketed = write(tmp_path, "story[1].txt", "A fox.\n")  # a glob would look for "story1.txt"
+    assert text_files(str(bracketed)) == [bracketed]
     empty = write(tmp_path, "empty.txt", "")
     with pytest.raises(TextCorpusError, match="empty.txt is empty"):
         text_files(str(empty))
@@ -175,6 +177,8 @@ def test_train_command_on_your_own_text(tmp_path, monkeypatch, capsys):
     assert main([*argv[:-2], "--set", "data.corpus=tinystories"]) == 0  # local TinyStories files: text
     assert main(["train", "--recipe", "smoke", "--set", "data.corpus=text", "--set", "data.path=none.txt"]) == 2
     assert "matches nothing" in capsys.readouterr().err
+    assert main([*argv, "--set", "data.stride=8"]) == 2
+    assert "data.stride=8: a text corpus reads its windows at random offsets" in capsys.readouterr().err
 
 
 def test_tinystories_without_a_path_reads_the_hub_corpus(monkeypatch):

@@ -54,7 +54,8 @@ class DataSpec:
             tokenizer ``.json`` file (written by ``BPETokenizer.save``) to load: a shipped name
             under ``data/`` such as ``SHIPPED_TOKENIZER`` (sha256-checked), or any path.
         seq_len: tokens per training window (at most the model's ``context_length``).
-        stride: step between windows (``None``: ``seq_len``, windows that touch).
+        stride: step between windows (``None``: ``seq_len``, windows that touch); not for a
+            text corpus, whose windows start at random offsets.
         reading_share, mask_prompt, end_is_target: for the ``sft`` trainer only (see
             ``tinyllm.sft_train``): the share of reading tasks among the conversations, and the
             two label ablations of ``sft.encode_example``.
@@ -130,6 +131,9 @@ def prepare_text(recipe: Any, tokenizer: BPETokenizer | None = None, progress: b
     spec, model = recipe.data, recipe.model
     if not 0 < spec.val_share < 1:
         raise RecipeError(f"data.val_share={spec.val_share} must be between 0 and 1")
+    if spec.stride is not None:
+        raise RecipeError(f"data.stride={spec.stride}: a text corpus reads its windows at random offsets, "
+                          "not one stride apart; leave data.stride unset")
     files = text_files(spec.path)
     if tokenizer is None and spec.tokenizer == "bpe":
         head, size = [], 0

@@ -53,7 +53,9 @@ def text_files(path: str) -> list[Path]:
     if not path:
         raise TextCorpusError("data.corpus=text needs data.path: a text file or a glob, "
                               "e.g. --set data.path='books/*.txt'")
-    matches = sorted(Path(p) for p in glob.glob(os.path.expanduser(path), recursive=True))
+    path = os.path.expanduser(path)
+    # A file named as it is comes first: "story[1].txt" is a file, not a glob for "story1.txt".
+    matches = [Path(path)] if Path(path).is_file() else sorted(Path(p) for p in glob.glob(path, recursive=True))
     files = [p for p in matches if p.is_file()]
     if not files:
         what = "only folders" if matches else "nothing"
