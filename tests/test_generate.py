@@ -194,6 +194,10 @@ def test_top_p_never_samples_outside_the_nucleus():
     assert kept.tolist() == [False, True, False, True, True]  # 0.5 + 0.2 + 0.15 >= 0.8
     assert torch.isfinite(top_p_filter(logits, 0.3)).tolist() == [False, True, False, False, False]
     assert torch.isfinite(top_p_filter(logits, 1.0)).all()
+    # 4,099 bf16 logits: their probabilities' running sum reaches 1 before the last (rarest) ones.
+    wide = (torch.randn(4, 4099, generator=torch.Generator().manual_seed(0)) * 3).bfloat16()
+    assert torch.isfinite(top_p_filter(wide, 1.0)).all()
+    assert torch.equal(top_p_filter(wide, 0.99), top_p_filter(wide.float(), 0.99).bfloat16())
     samples = draws(logits, 20000, top_p=0.8)
     assert set(samples.tolist()) == {1, 3, 4}
     expected = torch.tensor([0.0, 0.5, 0.0, 0.15, 0.2]) / 0.85

@@ -189,7 +189,9 @@ def test_training_mode_is_restored():
         ([[1, 2], [[1, 2]]], {}, r"prompt 1 must be a non-empty sequence of token ids, got shape \(1, 2\)"),
         ([[1] * 50], {"max_new_tokens": 20},
          r"prompt 0 \(50 tokens\) \+ max_new_tokens \(20\) exceeds .*context_length=64; "
-         r"crop it to its last 44 tokens"),
+         r"crop the prompt to its last 44 tokens or ask for at most 14 new tokens"),
+        ([[1] * 64], {"max_new_tokens": 64},  # no crop helps: a prompt keeps at least one token
+         r"exceeds .*; ask for fewer than 64 new tokens and crop the prompt"),
         ([[1, 2]], {"pad_id": 64}, r"pad_id=64 is not a token id .* any id in 0..63 will do"),
         ([[1, 2]], {"pad_id": -1}, r"pad_id=-1 is not a token id"),
         ([[1, 2], [3, 64]], {}, r"prompt 1 holds token ids outside 0..63; encode it with this model's tokenizer"),

@@ -308,6 +308,16 @@ def test_all_linear_wraps_every_projection_but_not_the_output_head():
     assert set(lora_layers(model)) == set(wrapped)
 
 
+def test_merging_into_a_tied_output_head_is_refused():
+    model = random_model(CONFIG.replace(tie_embeddings=True), seed=16)
+    add_lora(model, targets=("lm_head",))
+    randomise_B(model, seed=17)
+    embedding = model.embed_tokens.weight.clone()
+    with pytest.raises(ValueError, match=r"cannot merge into \['lm_head'\]: the weight is tied"):
+        merge(model)  # it would change the input embedding too
+    assert torch.equal(model.embed_tokens.weight, embedding)
+
+
 def test_bad_arguments_give_the_documented_errors():
     model = random_model(CONFIG, seed=15)
     with pytest.raises(ValueError, match="must be at least 1, got r=0"):
@@ -316,7 +326,11 @@ def test_bad_arguments_give_the_documented_errors():
         add_lora(model, targets=("c_attn",))
     with pytest.raises(ValueError, match=r"named \['down_proj', 'gate_proj', 'k_proj', 'lm_head'"):
         add_lora(model, targets="c_attn")
+    with pytest.raises(ValueError, match=re.escape("no linear layer matches targets=('v_prj',)")):
+        add_lora(model, targets=("q_proj", "v_prj"))  # a typo must not quietly adapt q_proj alone
     assert lora_layers(model) == {}  # nothing was wrapped by the failed calls
+    assert add_lora(random_model(CONFIG, seed=15), targets="q_proj, v_proj") == [
+        f"layers.{i}.self_attn.{p}_proj" for i in range(2) for p in "qv"]  # a recipe's lora_targets
     add_lora(model)
     with pytest.raises(ValueError, match="already has an adapter named 'default'"):
         add_lora(model, targets="all-linear")

@@ -53,6 +53,16 @@ def test_quantized_model_is_a_quarter_of_the_linear_bytes_and_close_in_output():
     assert (after - before).abs().max() < 0.05 * before.abs().max()
 
 
+def test_quantizing_after_add_lora_keeps_the_adapter_float_and_trainable():
+    torch.manual_seed(0)
+    model = TinyLLM(CONFIG)
+    add_lora(model, r=4, targets="all-linear")
+    before = count_trainable(model)[0]
+    quantized = quantize_int8(model)
+    assert quantized and not [name for name in quantized if ".lora_" in name]
+    assert count_trainable(model)[0] == before > 0
+
+
 def test_lora_trains_on_an_int8_base_and_refuses_to_merge_into_it():
     torch.manual_seed(0)
     model = TinyLLM(CONFIG)

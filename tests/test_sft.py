@@ -282,6 +282,8 @@ def test_ablation_switches_change_only_their_labels():
     assert len(ends) == 2 and all(no_end[i] == IGNORE_INDEX for i in ends)
     assert [label for i, label in enumerate(no_end) if i not in ends] == \
         [label for i, label in enumerate(labels) if i not in ends]
+    _, neither = encode_example(CHAT, TWO_TURNS, mask_prompt=False, end_is_target=False)
+    assert neither == [IGNORE_INDEX if i in ends else label for i, label in enumerate(every)]
     data = SFTDataset(CHAT, [TWO_TURNS], seq_len=40, end_is_target=False)
     assert E not in data.y.tolist()[0] and data.n_targets() == sum(x != IGNORE_INDEX for x in no_end)
 

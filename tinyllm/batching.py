@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
-from tinyllm.generate import sample_next_token
+from tinyllm.generate import context_fixes, sample_next_token
 from tinyllm.kv_cache import KVCache
 from tinyllm.model import TinyLLM
 
@@ -107,8 +107,8 @@ def generate_batch(
         if len(prompt) + max_new_tokens > config.context_length:
             raise ValueError(
                 f"prompt {i} ({len(prompt)} tokens) + max_new_tokens ({max_new_tokens}) exceeds "
-                f"the model's context_length={config.context_length}; crop it to its last "
-                f"{max(config.context_length - max_new_tokens, 0)} tokens or ask for fewer new tokens")
+                f"the model's context_length={config.context_length}; "
+                f"{context_fixes(len(prompt), max_new_tokens, config.context_length)}")
         if prompt.min() < 0 or prompt.max() >= config.vocab_size:
             raise ValueError(f"prompt {i} holds token ids outside 0..{config.vocab_size - 1}; "
                              f"encode it with this model's tokenizer")

@@ -47,6 +47,20 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     return torch.full_like(logits, float("-inf")).scatter(-1, indices, values)
 
 
+def context_fixes(prompt_len: int, max_new_tokens: int, context_length: int) -> str:
+    """What to do when a prompt plus ``max_new_tokens`` overflow ``context_length``: only the
+    fixes that work (a prompt keeps at least one token)."""
+    room = context_length - prompt_len  # new tokens that fit after this prompt
+    fixes = []
+    if max_new_tokens < context_length:  # else no crop leaves room: the prompt needs >= 1
+        fixes.append(f"crop the prompt to its last {context_length - max_new_tokens} tokens")
+    if room > 0:
+        fixes.append(f"ask for at most {room} new tokens")
+    if not fixes:
+        fixes.append(f"ask for fewer than {context_length} new tokens and crop the prompt")
+    return " or ".join(fixes)
+
+
 def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     """Nucleus filtering: keep the most likely tokens until their probabilities add up to ``p``.
 
@@ -61,8 +75,10 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     """
     if not 0.0 < p <= 1.0:
         raise ValueError(f"top_p must be in (0, 1], got {p}")
+    if p == 1.0:  # the sums below round: at 1 they could reach p early and drop the rarest tokens
+        return logits
     sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
-    probs = torch.softmax(sorted_logits, dim=-1)
+    probs = torch.softmax(sorted_logits.float(), dim=-1)  # summed in float32 even for bf16 logits
     mass_before = probs.cumsum(dim=-1) - probs
     sorted_logits = sorted_logits.masked_fill(mass_before >= p, float("-inf"))
     # Undo the sort: put each filtered logit back at its token's index.
@@ -160,17 +176,10 @@ def generate(
         raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
     total = ids.shape[1] + max_new_tokens
     if total > config.context_length:
-        room = config.context_length - ids.shape[1]  # new tokens that fit after this prompt
-        fixes = []
-        if max_new_tokens < config.context_length:  # else no crop leaves room: the prompt needs >= 1
-            fixes.append(f"crop the prompt to its last {config.context_length - max_new_tokens} tokens")
-        if room > 0:
-            fixes.append(f"ask for at most {room} new tokens")
-        if not fixes:
-            fixes.append(f"ask for fewer than {config.context_length} new tokens and crop the prompt")
         raise ValueError(
             f"prompt ({ids.shape[1]} tokens) + max_new_tokens ({max_new_tokens}) = {total} exceeds "
-            f"the model's context_length={config.context_length}; {' or '.join(fixes)}"
+            f"the model's context_length={config.context_length}; "
+            f"{context_fixes(ids.shape[1], max_new_tokens, config.context_length)}"
         )
     if seed is not None and generator is not None:
         raise ValueError("pass either seed or generator, not both")

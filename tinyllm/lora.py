@@ -20,6 +20,7 @@ the same initialisation); the tests check that both compute the same outputs.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -135,7 +136,8 @@ def add_lora(
 
     ``model`` is changed in place: each target ``nn.Linear`` is replaced by a `LoRALinear`
     around it. ``targets`` are module-name suffixes (``"q_proj"`` matches
-    ``layers.0.self_attn.q_proj``), or ``"all-linear"``: every linear layer but ``lm_head``.
+    ``layers.0.self_attn.q_proj``), as a tuple or one string (``"q_proj, v_proj"``: a recipe's
+    ``lora_targets``), or ``"all-linear"``: every linear layer but ``lm_head``.
     Returns the names of the layers that got the adapter.
     """
     if r < 1:
@@ -147,15 +149,17 @@ def add_lora(
     if targets == "all-linear":
         # The output head is left out (as peft does): its rows are the vocabulary, and with
         # tied embeddings merging into it would change the input embedding as well.
-        chosen = [n for n in layers if n.rpartition(".")[2] != "lm_head"]
+        chosen, unmatched = [n for n in layers if n.rpartition(".")[2] != "lm_head"], []
     else:
-        targets = (targets,) if isinstance(targets, str) else tuple(targets)
+        targets = tuple(t.strip() for t in targets.split(",")) if isinstance(targets, str) else tuple(targets)
         chosen = [n for n in layers if any(n == t or n.endswith(f".{t}") for t in targets)]
-    if not chosen:
+        # Each target must match: a typo ("v_prj") would otherwise adapt fewer layers, silently.
+        unmatched = [t for t in targets if not any(n == t or n.endswith(f".{t}") for n in layers)]
+    if not chosen or unmatched:
         kinds = sorted({n.rpartition(".")[2] for n in layers})
         raise ValueError(
-            f"no linear layer matches targets={targets!r}; this model's linear layers are "
-            f"named {kinds}: pass some of these names, or targets='all-linear'"
+            f"no linear layer matches targets={tuple(unmatched) or targets!r}; this model's linear layers "
+            f"are named {kinds}: pass some of these names, or targets='all-linear'"
         )
     config = LoRAConfig(r=r, alpha=alpha, dropout=dropout, use_rslora=use_rslora)
     for module_name in chosen:
@@ -215,6 +219,12 @@ def merge(model: nn.Module) -> None:
     if any(isinstance(layer.base_layer, Int8Linear) for layer in lora_layers(model).values()):
         raise ValueError("cannot merge an adapter into an int8 base: rounding would lose the "
                          "update; keep the adapter separate, or merge into a float copy of the base")
+    uses = Counter(id(p) for _, p in model.named_parameters(remove_duplicate=False))
+    tied = [n for n, layer in lora_layers(model).items()
+            if layer.active is not None and uses[id(layer.base_layer.weight)] > 1]
+    if tied:
+        raise ValueError(f"cannot merge into {tied}: the weight is tied to another layer (lm_head to "
+                         "embed_tokens), which the update would change too; keep the adapter separate")
     for layer in lora_layers(model).values():
         if layer.active is not None:
             layer.base_layer.weight += layer.delta_weight(layer.active)

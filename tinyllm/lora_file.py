@@ -83,7 +83,7 @@ def load_adapter(path: str | os.PathLike, model: nn.Module, name: str | None = N
     if metadata.get("format") != FORMAT:
         raise CheckpointError(
             f"{path} is not a tinyllm LoRA adapter (its metadata has no format={FORMAT!r}); "
-            "write adapters with tinyllm.lora.save_adapter"
+            "write adapters with tinyllm.lora_file.save_adapter"
         )
     targets, layers = json.loads(metadata["targets"]), linear_layers(model)
     missing = [t for t in targets if t not in layers]

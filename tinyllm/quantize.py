@@ -53,10 +53,12 @@ def quantize_int8(model: nn.Module, skip: tuple[str, ...] = ("lm_head",)) -> lis
     last name is in ``skip``; returns the names of the layers replaced.
 
     ``lm_head`` is skipped by default: in a tied model it *is* the embedding, which the
-    embedding lookup reads as floats too.
+    embedding lookup reads as floats too. A LoRA adapter's own ``lora_A``/``lora_B`` layers stay
+    float, so that they still train on the int8 base (the QLoRA recipe, in int8).
     """
     chosen = [name for name, module in model.named_modules()
-              if isinstance(module, nn.Linear) and name.rpartition(".")[2] not in skip]
+              if isinstance(module, nn.Linear) and name.rpartition(".")[2] not in skip
+              and not {"lora_A", "lora_B"} & set(name.split("."))]
     for name in chosen:
         parent, _, child = name.rpartition(".")
         owner = model.get_submodule(parent)

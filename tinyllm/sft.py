@@ -61,6 +61,7 @@ def encode_example(tokenizer: BPETokenizer, conversation: Conversation, *, mask_
     if not any(turn["role"] == "assistant" for turn in conversation):
         raise ValueError("the conversation has no assistant turn, so no token would be a target")
     ids, labels = [tokenizer.eot_token], [IGNORE_INDEX]
+    ends = []  # where each assistant turn's closing <|end|> is
     for turn in conversation:
         # Encoding turn by turn gives the ids of the rendered text: special tokens split it
         # before BPE sees it, so no merge crosses a turn boundary.
@@ -68,10 +69,13 @@ def encode_example(tokenizer: BPETokenizer, conversation: Conversation, *, mask_
         ids += [chat[ROLE_TOKENS[turn["role"]]], *content]
         counted = turn["role"] == "assistant"
         labels += [IGNORE_INDEX, *(content if counted else [IGNORE_INDEX] * len(content))]
-        if counted and not end_is_target:
-            labels[-1] = IGNORE_INDEX  # the ablation: the closing <|end|> is never a target
+        if counted:
+            ends.append(len(ids) - 1)
     if not mask_prompt:
         labels = [IGNORE_INDEX, *ids[1:]]  # the ablation: every token is a target
+    if not end_is_target:
+        for i in ends:
+            labels[i] = IGNORE_INDEX  # the ablation: the closing <|end|> is never a target
     return ids, labels
 
 

@@ -90,8 +90,7 @@ def sft_trainer(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None, 
         resize_embeddings(model, tokenizer.n_vocab)
     cfg = recipe.train
     if cfg.lora_r:  # freeze the model; only the adapter trains (notebook 09)
-        targets = cfg.lora_targets if cfg.lora_targets == "all-linear" else tuple(cfg.lora_targets.split(","))
-        add_lora(model, recipe.name, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=targets)
+        add_lora(model, recipe.name, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=cfg.lora_targets)
     data = recipe.data
     labels = {"mask_prompt": data.mask_prompt, "end_is_target": data.end_is_target}
     train_set = SFTDataset(tokenizer, training_set(recipe), data.seq_len, too_long="drop", **labels)

@@ -50,11 +50,10 @@ def lora_policy(recipe: Recipe, model: TinyLLM, tokenizer: BPETokenizer | None,
     if resume is not None:
         raise RecipeError(f"recipe {recipe.name!r}: the {recipe.trainer} trainer does not resume; "
                           "run it from the start (a run takes minutes)")
-    targets = cfg.lora_targets if cfg.lora_targets == "all-linear" else tuple(cfg.lora_targets.split(","))
     # The adapter's A matrices start random: seeded, every run starts from the same adapter
     # (PyTorch seeds its global generator differently in every process).
     torch.manual_seed(cfg.seed)
-    add_lora(model, recipe.name, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=targets)
+    add_lora(model, recipe.name, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=cfg.lora_targets)
     return [p for p in model.parameters() if p.requires_grad]
 
 
