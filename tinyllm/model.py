@@ -8,7 +8,7 @@ token ids -> token embedding (+ learned/sinusoidal positions) -> ``n_layers`` pr
 
 Parameter names match Hugging Face's Llama (``embed_tokens``, ``layers.i.self_attn.q_proj``,
 ``layers.i.mlp.gate_proj``, ``norm``, ``lm_head``), so a checkpoint maps onto
-``LlamaForCausalLM`` by adding the ``model.`` prefix.
+``LlamaForCausalLM`` by adding the ``model.`` prefix to every name but ``lm_head``'s.
 """
 
 from __future__ import annotations

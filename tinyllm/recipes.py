@@ -10,7 +10,8 @@ shipped artifact is one recipe, so one command rebuilds it. A later stage adds a
 ``trainer="sft"``.
 
 Any field can be changed with an override ``"key=value"`` (``--set`` on the command line):
-``lr=1e-3``, ``d_model=128``, ``n_train=500``; a name that two sections share (``eps``) is
+``lr=1e-3``, ``n_layers=2``, ``n_train=500`` (each field alone: ``d_model=128`` leaves ``d_ff``
+and ``n_heads`` as they were, so change those with it); a name that two sections share (``eps``) is
 qualified: ``train.eps=1e-8``, ``model.eps=1e-6``. A recipe can also be a JSON file:
 ``{"extends": "base", "train": {"lr": 1e-3}, "model": {...}, "data": {...}}`` (``extends``
 defaults to ``base``); a run writes its resolved recipe as such a file, ``recipe.json``.
