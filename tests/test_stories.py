@@ -17,6 +17,7 @@ def test_first_token_mask_picks_the_language(pretrained):
     en, zh = stories.first_token_mask(tokenizer, "en"), stories.first_token_mask(tokenizer, "zh")
     assert not (en & zh).any() and not en[tokenizer.eot_token] and not zh[tokenizer.eot_token]
     assert en[tokenizer.encode("Once")[0]] and zh[tokenizer.encode("从")[0]]
+    assert not zh[tokenizer.encode("。")[0]]  # CJK punctuation shares lead byte 0xE3; it opens no story
     with pytest.raises(ValueError, match="'en' or 'zh'"):
         stories.first_token_mask(tokenizer, "fr")
 

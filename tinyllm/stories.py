@@ -21,11 +21,12 @@ from tinyllm.generate import generate
 from tinyllm.model import TinyLLM
 from tinyllm.tokenizers import BPETokenizer
 
-#: First bytes of the tokens a story may start with, per language (Latin letters; the lead
-#: bytes of CJK characters in UTF-8).
+#: First bytes of the tokens a story may start with, per language: Latin letters; the UTF-8 lead
+#: bytes 0xE4-0xE9 of the common CJK characters, U+4E00-U+9FFF (0xE3 would also let CJK
+#: punctuation such as "。" open a story).
 _FIRST_BYTES = {
     "en": frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
-    "zh": frozenset(range(0xE3, 0xEA)),
+    "zh": frozenset(range(0xE4, 0xEA)),
 }
 
 
