@@ -182,6 +182,22 @@ def test_resume_in_a_fresh_process_is_bit_exact(tmp_path):
     assert not torch.equal(halfway.embed_tokens.weight, straight.embed_tokens.weight)
 
 
+def test_resume_refuses_other_settings_and_allows_a_longer_run(tmp_path):
+    cfg = tiny_config(max_steps=4, checkpoint_dir=str(tmp_path / "run"))
+    train(tiny_model(), tiny_data(), cfg=cfg, progress=False)
+    path = checkpoint_path(tmp_path / "run", 4)
+    model = tiny_model(seed=2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    for change, message in ((dict(lr=0.02), "lr: 0.01 -> 0.02"), (dict(batch_size=8), "batch_size: 4 -> 8"),
+                            (dict(seed=1), "seed: 0 -> 1")):
+        with pytest.raises(CheckpointError, match=f"other settings \\({message}\\).*only autocast, "
+                                                  "checkpoint_dir"):
+            train(model, tiny_data(), cfg=cfg.replace(**change), resume=path, progress=False)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())  # nothing loaded
+    longer = cfg.replace(max_steps=6, eval_interval=3, checkpoint_dir=None)  # what may change
+    assert train(model, tiny_data(), cfg=longer, resume=path, progress=False).step == list(range(1, 7))
+
+
 def test_restore_rng_sets_the_random_state_only_when_asked(trained, tmp_path):
     _, _, _, _, path = trained
     saved = safe_open(path, framework="pt").get_tensor("rng.torch")

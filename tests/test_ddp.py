@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 from tiny_run import tiny_config, tiny_data, tiny_model
@@ -26,11 +27,12 @@ def torchrun(*args: str) -> list[str]:
     return [*launcher, "--standalone", "--nproc_per_node=2", *args]
 
 
-def test_two_processes_equal_one_process_with_accumulation(tmp_path):
+@pytest.mark.parametrize("masked", [False, True])
+def test_two_processes_equal_one_process_with_accumulation(tmp_path, masked):
     out = tmp_path / "ddp.safetensors"
     result = subprocess.run(
         torchrun(str(TESTS / "tiny_run.py"), "--steps", "3", "--batch-size", "4", "--out", str(out),
-                 "--checkpoint-dir", str(tmp_path / "run")),
+                 "--checkpoint-dir", str(tmp_path / "run"), *(["--masked"] if masked else [])),
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
@@ -39,7 +41,8 @@ def test_two_processes_equal_one_process_with_accumulation(tmp_path):
 
     # One process: batches of 4, two micro-batches per step = the two ranks' data, summed.
     single = tiny_model()
-    train(single, tiny_data(), cfg=tiny_config(max_steps=3, batch_size=4, grad_accum_steps=2),
+    # masked: each process's targets differ in number, so its loss must count in proportion.
+    train(single, tiny_data(masked=masked), cfg=tiny_config(max_steps=3, batch_size=4, grad_accum_steps=2),
           progress=False)
     start = unique_state_dict(tiny_model())
     for name, tensor in unique_state_dict(single).items():
@@ -54,7 +57,7 @@ def test_two_processes_equal_one_process_with_accumulation(tmp_path):
 
     # Not a coincidence of the data: one process with a single micro-batch per step differs.
     alone = tiny_model()
-    train(alone, tiny_data(), cfg=tiny_config(max_steps=3, batch_size=4), progress=False)
+    train(alone, tiny_data(masked=masked), cfg=tiny_config(max_steps=3, batch_size=4), progress=False)
     assert (ddp["embed_tokens.weight"] - alone.embed_tokens.weight).abs().max() > 1e-4
 
 

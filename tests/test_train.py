@@ -147,8 +147,9 @@ def test_grad_norm_recorded_and_clipped(monkeypatch):
     assert seen[0] == pytest.approx(true_norm.item(), rel=1e-5)  # 0 turns clipping off
 
 
-def test_accumulation_equals_one_big_batch():
-    data = tiny_data()
+@pytest.mark.parametrize("masked", [False, True])
+def test_accumulation_equals_one_big_batch(masked):
+    data = tiny_data(masked=masked)  # masked: micro-batches count different numbers of targets
     big, small = tiny_model(), tiny_model()
     train(big, data, cfg=tiny_config(max_steps=4, batch_size=8), progress=False)
     train(small, data, cfg=tiny_config(max_steps=4, batch_size=4, grad_accum_steps=2), progress=False)

@@ -18,7 +18,7 @@ from tinyllm import distributed
 from tinyllm.checkpoint import unique_state_dict
 from tinyllm.config import llama_style
 from tinyllm.data import sliding_windows
-from tinyllm.model import TinyLLM
+from tinyllm.model import IGNORE_INDEX, TinyLLM
 from tinyllm.train import TrainConfig, train
 
 VOCAB, SEQ = 64, 16
@@ -31,12 +31,20 @@ def tiny_model(dropout: float = 0.0, seed: int = 0) -> TinyLLM:
     return TinyLLM(config)
 
 
-def tiny_data(n_ids: int = 4096, seed: int = 0) -> TensorDataset:
-    """Random ids with some structure (each id tends to follow the one before), so loss can fall."""
+def tiny_data(n_ids: int = 4096, seed: int = 0, masked: bool = False) -> TensorDataset:
+    """Random ids with some structure (each id tends to follow the one before), so loss can fall.
+
+    ``masked``: as SFT's masked prompts, each row's first targets are ``IGNORE_INDEX``, so rows
+    (and micro-batches) count different numbers of targets, 1 to ``SEQ``.
+    """
     generator = torch.Generator().manual_seed(seed)
     steps = torch.randint(0, 3, (n_ids,), generator=generator)
     ids = torch.cumsum(steps, 0) % VOCAB
-    return TensorDataset(*sliding_windows(ids, SEQ, SEQ))
+    x, y = sliding_windows(ids, SEQ, SEQ)
+    if masked:
+        starts = torch.randint(0, SEQ, (len(y),), generator=generator)
+        y = y.masked_fill(torch.arange(SEQ) < starts[:, None], IGNORE_INDEX)
+    return TensorDataset(x, y)
 
 
 def tiny_config(**changes) -> TrainConfig:
@@ -52,6 +60,7 @@ def main() -> None:
     parser.add_argument("--accum", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--masked", action="store_true", help="tiny_data(masked=True)")
     parser.add_argument("--checkpoint-dir")
     parser.add_argument("--checkpoint-interval", type=int, default=0)
     parser.add_argument("--resume")
@@ -63,7 +72,7 @@ def main() -> None:
     model = tiny_model(args.dropout)
     cfg = tiny_config(max_steps=args.steps, grad_accum_steps=args.accum, batch_size=args.batch_size,
                       checkpoint_dir=args.checkpoint_dir, checkpoint_interval=args.checkpoint_interval)
-    train(model, tiny_data(), cfg=cfg, resume=args.resume, progress=False)
+    train(model, tiny_data(masked=args.masked), cfg=cfg, resume=args.resume, progress=False)
     if distributed.is_main():
         save_file({k: v.contiguous() for k, v in unique_state_dict(model).items()}, args.out)
     distributed.exit_worker()

@@ -59,8 +59,8 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def mean_across_processes(value: torch.Tensor) -> torch.Tensor:
-    """The mean of ``value`` over all processes (``value`` itself in a plain process).
+def sum_across_processes(value: torch.Tensor) -> torch.Tensor:
+    """The sum of ``value`` over all processes (``value`` itself in a plain process).
 
     Every process must call it, with a tensor of the same shape: it is a collective.
     """
@@ -68,7 +68,15 @@ def mean_across_processes(value: torch.Tensor) -> torch.Tensor:
         return value
     value = value.clone()
     dist.all_reduce(value, op=dist.ReduceOp.SUM)
-    return value / world_size()
+    return value
+
+
+def mean_across_processes(value: torch.Tensor) -> torch.Tensor:
+    """The mean of ``value`` over all processes (``value`` itself in a plain process); a
+    collective, as `sum_across_processes`."""
+    if world_size() == 1:
+        return value
+    return sum_across_processes(value) / world_size()
 
 
 def shutdown(wait: bool = True) -> None:

@@ -7,10 +7,13 @@ One optimizer step::
 
     lr = lr_at(step)                                  warmup, then cosine (optim.py)
     for each of grad_accum_steps micro-batches:
-        loss = model(x, y) / grad_accum_steps         (in bf16 when cfg.autocast)
+        loss = model(x, y) * share                    (in bf16 when cfg.autocast)
         loss.backward()                               gradients add up in .grad
     clip the gradients' global norm to grad_clip
     AdamW step, zero the gradients
+
+``share`` is the micro-batch's share of the step's target tokens: ``1 / grad_accum_steps`` for
+pretraining windows, which all count the same; SFT's masked prompts make the shares differ.
 
 Batches are a pure function of ``(seed, micro-batch number)`` (see `BatchStream`), which is
 what makes two things simple: resuming from a checkpoint sees exactly the batches the
@@ -36,12 +39,13 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from tinyllm import distributed
-from tinyllm.checkpoint import load_checkpoint, save_checkpoint
+from tinyllm.checkpoint import CheckpointError, load_checkpoint, read_info, save_checkpoint
 from tinyllm.device import model_device, resolve_device
 from tinyllm.evaluation import EvalResult, bits_per_byte, bytes_per_token, evaluate
+from tinyllm.model import IGNORE_INDEX
 from tinyllm.optim import lr_at, make_optimizer
 from tinyllm.precision import autocast_context
-from tinyllm.train_config import TrainConfig
+from tinyllm.train_config import RESUME_MAY_CHANGE, TrainConfig
 
 # Re-exported: the loop's pieces, importable from one place.
 __all__ = [
@@ -132,14 +136,23 @@ def train_step(
         lr: the learning rate for this step (`lr_at`).
 
     Returns:
-        ``(loss, grad_norm)``: the mean loss over the micro-batches (a detached scalar tensor)
-        and the global gradient norm before clipping.
+        ``(loss, grad_norm)``: the mean loss over this process's targets of the step (a
+        detached scalar tensor) and the global gradient norm before clipping.
     """
     # The schedule lives outside the optimizer (a pure function of the step, see lr_at), so it
     # is written into every group before each step.
     for group in optimizer.param_groups:
         group["lr"] = lr
     device = model_device(model)
+    # Each micro-batch's loss is the mean over its own targets, and micro-batches can count
+    # different numbers of them (SFT masks each prompt). Weighted by its share of all the step's
+    # targets (in every process: DDP then averages the processes' gradients), the summed
+    # gradients are those of the mean loss over the whole step's targets, as one big batch.
+    # (Dividing by the number of micro-batches instead was Hugging Face's gradient-accumulation
+    # bug of 2024; for pretraining windows, whose counts are all equal, the two agree.)
+    counts = [int((y != IGNORE_INDEX).sum()) for _, y in micro_batches]
+    total = float(distributed.sum_across_processes(torch.tensor(sum(counts), device=device)))
+    world = distributed.world_size()
     # On the model's device: adding a GPU loss into a CPU tensor would fail (and sync).
     loss_sum = torch.zeros((), device=device)
     for index, (x, y) in enumerate(micro_batches):
@@ -151,10 +164,9 @@ def train_step(
         with nullcontext() if in_sync else model.no_sync():
             with autocast_context(cfg.autocast, device.type):
                 _, loss = model(x, y)
-            # Dividing by the number of micro-batches makes the summed gradients the gradient
-            # of the mean loss over the whole (accumulated) batch.
-            (loss / len(micro_batches)).backward()
-        loss_sum += loss.detach().float()  # detached: a number to log, not part of the graph
+            (loss * (counts[index] * world / total)).backward()
+        # Detached: a number to log, not part of the graph.
+        loss_sum += loss.detach().float() * (counts[index] / sum(counts))
     # One unlucky batch can produce a huge gradient; scaling the whole gradient down to norm
     # grad_clip keeps its direction but bounds the step. clip_grad_norm_ returns the norm before
     # clipping (what we log); max_norm=inf measures without clipping.
@@ -162,7 +174,7 @@ def train_step(
     optimizer.step()
     # .backward() adds into .grad, so clear it for the next step (None frees the memory too).
     optimizer.zero_grad(set_to_none=True)
-    return loss_sum / len(micro_batches), float(grad_norm)
+    return loss_sum, float(grad_norm)
 
 
 SampleFn = Callable[[nn.Module, int], Any]
@@ -193,7 +205,10 @@ def train(
             JSON-able dict, or a string) goes into ``history.samples``. It runs with the random
             state saved and restored, so sampling does not change the training run.
         resume: a checkpoint written by an earlier run with optimizer state; training continues
-            from its step, bit-exactly as if it had not stopped (given the same ``cfg`` and data).
+            from its step, bit-exactly as if it had not stopped (given the same data). ``cfg``
+            must equal the checkpoint's but for `RESUME_MAY_CHANGE` (``max_steps``, where it
+            runs, what it reports): another learning rate, batch size or seed is a
+            ``CheckpointError``.
         progress: show a ``tqdm`` bar with the live loss.
 
     Returns:
@@ -211,6 +226,14 @@ def train(
     optimizer = make_optimizer(model, cfg)
     history, start = History(), 0
     if resume is not None:
+        # Checked before anything is loaded: with another learning rate, batch size or seed the
+        # run would silently become another run (and AdamW would take the file's betas and eps).
+        conflicts = cfg.resume_conflicts(read_info(resume).train_config or {})
+        if conflicts:
+            raise CheckpointError(
+                f"checkpoint {resume} was written by a run with other settings ({'; '.join(conflicts)}); "
+                f"resume with its settings (only {', '.join(sorted(RESUME_MAY_CHANGE))} may change), "
+                "or start a new run from its weights")
         # Weights, AdamW's moments and the random state (dropout) all come back, so the run
         # continues as if it had never stopped.
         info = load_checkpoint(resume, model, optimizer, restore_rng=True)

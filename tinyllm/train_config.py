@@ -8,6 +8,7 @@ the loop.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,3 +107,22 @@ class TrainConfig:
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    def resume_conflicts(self, saved: dict[str, Any]) -> list[str]:
+        """How this config differs from ``saved`` (a checkpoint's, as a dict) where a resumed
+        run may not differ: ``["lr: 0.003 -> 0.001", ...]``; empty when it may resume.
+
+        A resumed run may change `RESUME_MAY_CHANGE`; every other field shapes the run itself
+        (its batches, its optimizer, its schedule before ``max_steps``).
+        """
+        now = json.loads(json.dumps(dataclasses.asdict(self)))  # as the checkpoint stored it
+        return [f"{name}: {saved[name]!r} -> {value!r}" for name, value in now.items()
+                if name in saved and name not in RESUME_MAY_CHANGE and saved[name] != value]
+
+
+#: What a resumed run may change: how long it runs (the cosine then ends at the new
+#: ``max_steps``), where it runs, and what it reports and writes.
+RESUME_MAY_CHANGE = frozenset({
+    "max_steps", "device", "autocast", "eval_interval", "eval_steps", "sample_interval",
+    "log_interval", "checkpoint_dir", "checkpoint_interval",
+})
