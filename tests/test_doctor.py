@@ -5,8 +5,10 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tinyllm.doctor import Check, format_table, run_checks
-from tinyllm.paths import DATA_ENV, data_dir
+from tinyllm.paths import DATA_ENV, DataFileError, data_dir, data_file
 
 
 def run_doctor(env_extra=None):
@@ -31,7 +33,7 @@ def test_exit_code_zero_and_table():
     assert "OK    gpt2 encoding" in result.stdout
 
 
-def test_corrupt_tokenizer_file_is_a_named_fail_with_fix(tmp_path):
+def test_corrupt_tokenizer_file_is_a_named_fail_with_fix(tmp_path, monkeypatch):
     shutil.copytree(data_dir(), tmp_path, dirs_exist_ok=True)  # every other file intact
     damaged = tmp_path / "gpt2.tiktoken"
     damaged.write_bytes(damaged.read_bytes()[:-100])  # a truncated download
@@ -42,6 +44,10 @@ def test_corrupt_tokenizer_file_is_a_named_fail_with_fix(tmp_path):
     assert "data/gpt2.tiktoken" in fail_lines[0]
     assert "git checkout -- data/gpt2.tiktoken" in fail_lines[0]
     assert "Traceback" not in result.stdout + result.stderr
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    for name in ("gpt2.tiktoken", "./gpt2.tiktoken", "tinytales/../gpt2.tiktoken"):  # one file
+        with pytest.raises(DataFileError, match="corrupt"):
+            data_file(name)
 
 
 def test_format_table_verdict():
@@ -75,6 +81,31 @@ def test_doctor_without_torch_prints_the_table_and_the_fix(tmp_path):
     assert len(fail_lines) == 1 and fail_lines[0].split()[1] == "torch", result.stdout
     assert "pip install torch==2.13.0" in fail_lines[0]
     assert "OK    gpt2 encoding" in result.stdout and "1 FAIL" in result.stdout
+
+
+# Torch is found (and installed), but importing it fails, as when one of its libraries is missing.
+BROKEN_TORCH = """
+import importlib.abc, importlib.machinery, sys
+
+class BrokenTorch(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        return importlib.machinery.ModuleSpec(name, self) if name == "torch" else None
+
+    def exec_module(self, module):
+        raise OSError("libtorch_cpu.so: cannot open shared object file")
+
+sys.meta_path.insert(0, BrokenTorch())
+"""
+
+
+def test_doctor_with_a_broken_torch_prints_the_table_and_the_fix(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(BROKEN_TORCH)
+    pythonpath = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    result = run_doctor({"PYTHONPATH": pythonpath})
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    fail_lines = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(fail_lines) == 1 and "torch build" in fail_lines[0], result.stdout
+    assert "import torch failed (libtorch_cpu.so" in fail_lines[0] and "--force-reinstall" in fail_lines[0]
 
 
 def test_import_tinyllm_does_not_import_torch():

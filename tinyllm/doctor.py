@@ -69,8 +69,11 @@ def check_package(dist: str, module: str) -> Check:
 
 
 def check_torch_build() -> Check:
-    import torch
-
+    try:
+        import torch
+    except Exception as error:  # installed but broken (a missing library on Windows, say)
+        return Check("torch build", False, f"import torch failed ({error}); reinstall it: `pip install "
+                     "--force-reinstall torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu`")
     build = "CUDA " + torch.version.cuda if torch.version.cuda else "CPU"
     return Check("torch build", True, f"{build}; course runs on CPU")
 
@@ -121,7 +124,8 @@ def run_checks() -> list[Check]:
     checks = [check_python()]
     checks += [check_package(dist, module) for dist, module in REQUIRED_PACKAGES]
     if all(c.ok for c in checks if c.name == "torch"):
-        checks += [check_torch_build(), check_threads()]
+        build = check_torch_build()
+        checks += [build, check_threads()] if build.ok else [build]
     checks += check_data_files()
     if all(c.ok for c in checks if c.name in ("tiktoken", "data/gpt2.tiktoken")):
         checks.append(check_gpt2_offline())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 from pathlib import Path
 
 #: The course repository (the package is installed editable, so it sits inside it).
@@ -75,6 +76,8 @@ def data_file(name: str, *, verify: bool = True) -> Path:
     Raises:
         DataFileError: the file is missing or corrupt; the message says how to restore it.
     """
+    # "./gpt2.tiktoken" and "tinytales/../gpt2.tiktoken" are the listed "gpt2.tiktoken": checked too.
+    name = posixpath.normpath(name.replace("\\", "/"))
     path = data_dir() / name
     if not path.is_file():
         raise DataFileError(

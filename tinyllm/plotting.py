@@ -3,10 +3,10 @@
 Used by notebooks 04 (attention heat maps) and 06 (sampling rules); import it before drawing.
 
 Importing this module registers the shipped font subset ``data/fonts/NotoSansSC-tinyllm.otf``
-(Noto Sans CJK SC cut down to the characters the course uses) with matplotlib and puts it second
-at the end of ``font.family``: Latin text keeps DejaVu Sans (or whatever family is first), and
-matplotlib falls back to the subset, glyph by glyph, for characters that family lacks. So labels such as 小猫 never turn into boxes, whatever fonts the
-learner's system has.
+(Noto Sans CJK SC cut down to the characters the course uses) with matplotlib and puts it last
+in ``font.family``: Latin text keeps DejaVu Sans (or whatever family is first), and matplotlib
+falls back to the subset, glyph by glyph, for characters that family lacks. So labels such as
+小猫 never turn into boxes, whatever fonts the learner's system has.
 
 ``LivePicture`` shows a figure as an ordinary image output that widget callbacks redraw in
 place. An image output is saved in the notebook like any plot, so a notebook read without a

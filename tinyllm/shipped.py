@@ -66,7 +66,8 @@ def load_pretrained(name: str = "base") -> tuple[TinyLLM, BPETokenizer]:
         raise PretrainedError(f"unknown pretrained model {name!r}; the shipped ones are {sorted(PRETRAINED)}")
     weights, tokenizer_file = PRETRAINED[name]
     retrain = (f"or retrain it with `python -m tinyllm train --recipe {name}` and "
-               f"`python -m tinyllm export runs/{name}/step_*.safetensors data/{weights}`")
+               f"`python -m tinyllm export runs/{name}/step_NNNNNN.safetensors data/{weights}` (the last "
+               "step, the one the run ended with)")
     try:
         path = data_file(weights)
     except DataFileError as error:
