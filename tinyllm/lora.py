@@ -152,9 +152,10 @@ def add_lora(
         chosen, unmatched = [n for n in layers if n.rpartition(".")[2] != "lm_head"], []
     else:
         targets = tuple(t.strip() for t in targets.split(",")) if isinstance(targets, str) else tuple(targets)
-        chosen = [n for n in layers if any(n == t or n.endswith(f".{t}") for t in targets)]
+        matches = {t: [n for n in layers if n == t or n.endswith(f".{t}")] for t in targets}
+        chosen = [n for n in layers if any(n in names for names in matches.values())]
         # Each target must match: a typo ("v_prj") would otherwise adapt fewer layers, silently.
-        unmatched = [t for t in targets if not any(n == t or n.endswith(f".{t}") for n in layers)]
+        unmatched = [t for t, names in matches.items() if not names]
     if not chosen or unmatched:
         kinds = sorted({n.rpartition(".")[2] for n in layers})
         raise ValueError(

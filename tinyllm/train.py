@@ -151,7 +151,8 @@ def train_step(
     # (Dividing by the number of micro-batches instead was Hugging Face's gradient-accumulation
     # bug of 2024; for pretraining windows, whose counts are all equal, the two agree.)
     counts = [int((y != IGNORE_INDEX).sum()) for _, y in micro_batches]
-    total = float(distributed.sum_across_processes(torch.tensor(sum(counts), device=device)))
+    here = sum(counts)  # this process's targets; total: every process's
+    total = float(distributed.sum_across_processes(torch.tensor(here, device=device)))
     world = distributed.world_size()
     # On the model's device: adding a GPU loss into a CPU tensor would fail (and sync).
     loss_sum = torch.zeros((), device=device)
@@ -166,7 +167,7 @@ def train_step(
                 _, loss = model(x, y)
             (loss * (counts[index] * world / total)).backward()
         # Detached: a number to log, not part of the graph.
-        loss_sum += loss.detach().float() * (counts[index] / sum(counts))
+        loss_sum += loss.detach().float() * (counts[index] / here)
     # One unlucky batch can produce a huge gradient; scaling the whole gradient down to norm
     # grad_clip keeps its direction but bounds the step. clip_grad_norm_ returns the norm before
     # clipping (what we log); max_norm=inf measures without clipping.
